@@ -1,0 +1,192 @@
+"""The platform agent: strategy levers, a balance sheet, incidents and violations."""
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.config import LEVERS, PlatformsConfig
+from sim.deterrence import violation_probability
+from sim.ledger import TickFlows
+
+if TYPE_CHECKING:
+    from sim.model import TrustModel
+
+WEEKS_PER_YEAR = 52.0
+
+
+class Status(StrEnum):
+    """Where a platform is in its life."""
+
+    ACTIVE = "active"
+    SANDBOX = "sandbox"
+    SUSPENDED = "suspended"
+    WOUND_DOWN = "wound_down"
+    COLLAPSED = "collapsed"
+    EXITED = "exited"
+
+
+OPEN_STATUSES = frozenset({Status.ACTIVE, Status.SANDBOX})
+
+
+class Platform(mesa.Agent):
+    """An internet-finance platform.
+
+    Attributes:
+        index: Row of this platform in the model's per-platform arrays.
+        strategy: Name of the strategy it plays.
+        levers: The five levers (``sim.config.LEVERS`` order) it chooses, in [0, 1].
+        advertised_yield: Annual yield promised to users.
+        base_default: Hidden quality: the loan book's annual default rate before risk control.
+        fraudulent: A Ponzi-like platform that diverts assets and pays from new deposits.
+        cash, loans: The balance sheet. A share of it, the regulator's custody requirement,
+            is held through a custodian: out of reach of diversion and misconduct, and run
+            off in order rather than fire-sold if the platform fails.
+    """
+
+    def __init__(
+        self,
+        model: "TrustModel",
+        index: int,
+        strategy: str,
+        levers: np.ndarray,
+        advertised_yield: float,
+        base_default: float,
+        fraudulent: bool,
+        capital: float,
+    ):
+        super().__init__(model)
+        self.index = index
+        self.strategy = strategy
+        self.levers = np.asarray(levers, dtype=np.float64)
+        self.advertised_yield = advertised_yield
+        self.base_default = base_default
+        self.fraudulent = fraudulent
+        self.status = Status.ACTIVE
+        self.cash = capital
+        self.loans = 0.0
+        self.flagged = False
+        self.violations_open: list[int] = []
+        self.violations_detected = 0
+        self.violated = False
+        self.outage = self.breach = self.misconduct = False
+
+    @property
+    def is_open(self) -> bool:
+        """Operating and taking deposits (active or in a sandbox)."""
+        return self.status in OPEN_STATUSES
+
+    def lever(self, name: str) -> float:
+        """The effective value of a lever, after the regulator's enforced minimums."""
+        value = float(self.levers[LEVERS.index(name)])
+        if name == "disclosure":
+            value = max(value, self.model.regulator.disclosure_mandate)
+        return value
+
+    def effective_levers(self) -> np.ndarray:
+        """All five effective levers in ``LEVERS`` order."""
+        return np.array([self.lever(name) for name in LEVERS])
+
+    @property
+    def assets(self) -> float:
+        """Cash and the loan book at book value."""
+        return self.cash + self.loans
+
+    @property
+    def custody_share(self) -> float:
+        """Share of the balance sheet held through a custodian (the regulator's rule)."""
+        return self.model.regulator.custody_requirement
+
+    def reserve_ratio(self, cfg: PlatformsConfig) -> float:
+        """Share of free liabilities kept as cash; rises with risk management."""
+        return cfg.reserve_base + cfg.reserve_risk * self.lever("risk_management")
+
+    def operate(
+        self, liabilities: float, rng: np.random.Generator, flows: TickFlows, macro: float = 1.0
+    ) -> None:
+        """MODEL.md step 2: loan book, fraud drawdown, costs, incidents and violations.
+
+        Args:
+            liabilities: What the platform owes its users now.
+            rng: The platforms' generator.
+            flows: The tick's money flows, updated.
+            macro: Multiplier on default rates (a macro shock raises it).
+        """
+        cfg = self.model.cfg.platforms
+        self.violated = self.outage = self.breach = self.misconduct = False
+        rm, comp = self.lever("risk_management"), self.lever("compliance")
+        # Loan book: interest, defaults (risk management avoids a share), maturities.
+        interest = self.loans * cfg.loan_rate / WEEKS_PER_YEAR
+        default_rate = self.base_default * (1.0 - cfg.risk_management_effect * rm) * macro
+        defaulted = self.loans * min(1.0, default_rate / WEEKS_PER_YEAR)
+        matured = (self.loans - defaulted) / cfg.loan_maturity
+        self.loans -= defaulted + matured
+        self.cash += interest + defaulted * cfg.recovery_rate + matured
+        flows.loan_interest += interest
+        flows.default_losses += defaulted * (1.0 - cfg.recovery_rate)
+        # A fraud diverts what is not in custody.
+        if self.fraudulent:
+            self._take_free_assets(cfg.fraud_drawdown, flows, "fraud_diverted")
+        # Lever costs are a share of liabilities; unpaid when cash runs out.
+        annual_cost = sum(
+            getattr(cfg.lever_costs, name) * value
+            for name, value in zip(LEVERS, self.effective_levers(), strict=True)
+        )
+        cost = min(self.cash, annual_cost * liabilities / WEEKS_PER_YEAR)
+        self.cash -= cost
+        flows.lever_costs += cost
+        # Incidents (seed 7.2, 7.4): risk management prevents outages and breaches,
+        # compliance prevents misconduct.
+        draws = rng.random(4)
+        self.outage = bool(draws[0] < cfg.outage_rate * (1.0 - cfg.incident_effect * rm))
+        self.breach = bool(draws[1] < cfg.breach_rate * (1.0 - cfg.incident_effect * rm))
+        self.misconduct = bool(draws[2] < cfg.misconduct_rate * (1.0 - cfg.incident_effect * comp))
+        if self.misconduct:
+            self._take_free_assets(cfg.misconduct_loss, flows, "misconduct_losses")
+        # Violations: deterrence lowers the temptation (Becker).
+        p_violate = violation_probability(
+            comp,
+            self.model.regulator.expected_penalty(),
+            cfg.violation_temptation,
+            cfg.deterrence_scale,
+        )
+        if draws[3] < p_violate:
+            self.violated = True
+            self.violations_open.append(self.model.tick)
+            gain = cfg.violation_gain * liabilities
+            self.cash += gain
+            flows.violation_gains += gain
+
+    def _take_free_assets(self, share: float, flows: TickFlows, flow: str) -> None:
+        """Remove ``share`` of the assets outside custody from the system."""
+        share *= 1.0 - self.custody_share
+        taken_cash, taken_loans = self.cash * share, self.loans * share
+        self.cash -= taken_cash
+        self.loans -= taken_loans
+        setattr(flows, flow, getattr(flows, flow) + taken_cash + taken_loans)
+
+    def rebalance(self, liabilities: float) -> None:
+        """After settlement: lend out cash above the reserve the platform keeps."""
+        excess = self.cash - self.reserve_ratio(self.model.cfg.platforms) * liabilities
+        if excess > 0 and self.is_open:
+            self.loans += excess
+            self.cash -= excess
+
+    def resolution_haircut(self, orderly: bool) -> float:
+        """Loss on the loan book when the platform is closed.
+
+        Orderly: the whole book runs off at the orderly haircut. Disorderly: the custodian
+        still runs off its share in order; the rest is fire-sold.
+        """
+        cfg = self.model.cfg.platforms
+        if orderly:
+            return cfg.orderly_haircut
+        c = self.custody_share
+        return c * cfg.orderly_haircut + (1.0 - c) * cfg.fire_sale_haircut
+
+    def health(self, liabilities: float) -> float:
+        """What a full disclosure reveals: assets over liabilities, capped at 1."""
+        if liabilities <= 0:
+            return 1.0
+        return float(np.clip(self.assets / liabilities, 0.0, 1.0))

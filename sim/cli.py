@@ -1,0 +1,59 @@
+"""The ``trustsim`` command: one Hydra run -> its output folder.
+
+``trustsim`` runs the default scenario; Hydra overrides change anything in the config
+(``trustsim population.n_users=50000 platforms=laggard regulator=laissez_faire``) and
+``-m`` sweeps. Bad input stops before the simulation with exit status 2 and one message
+naming the key, the value and what is allowed.
+"""
+
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig
+
+from sim.config import CONF_DIR, ConfigError, to_config
+from sim.runner import run_simulation
+
+EXIT_BAD_INPUT = 2
+_started = False  # set once the input is valid; an exit before it is a usage error
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
+def _run(cfg: DictConfig) -> None:
+    global _started
+    hydra_cfg = HydraConfig.get()
+    try:
+        config = to_config(cfg)
+    except ConfigError as err:
+        if hydra_cfg.mode == RunMode.MULTIRUN:
+            raise  # a sweep records the job as failed and goes on
+        print(f"trustsim: error: {err}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT) from None
+    _started = True
+    out = Path(hydra_cfg.runtime.output_dir)
+    summary = run_simulation(config, out)
+    final = summary["final"]
+    print(
+        f"trustsim: {config.scenario.name} seed={config.seed}: {config.ticks} ticks in "
+        f"{summary['wall_seconds']:.1f}s; final trust_mean={final['trust_mean']:.3f}, "
+        f"platforms_active={final['platforms_active']:.0f}\n"
+        f"trustsim: outputs written to {out}"
+    )
+
+
+def main() -> None:
+    """Console entry point (``trustsim``)."""
+    try:
+        _run()
+    except SystemExit as exit_:
+        # Hydra reports override and composition errors itself, then exits with 1.
+        if exit_.code == 1 and not _started:
+            raise SystemExit(EXIT_BAD_INPUT) from None
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,428 @@
+"""The config schema: every parameter of a run, its default, its range, and validation.
+
+The dataclasses below are registered in Hydra's ConfigStore as ``trustsim_schema``, the
+first entry of ``conf/config.yaml``'s defaults list, so a wrong type or an unknown key
+fails while Hydra composes. Ranges and allowed names sit beside each field (in its
+``metadata``) and :func:`validate` checks them, plus the rules that tie fields together,
+before anything is built. Time is in weekly ticks; rates called ``annual`` are per year.
+"""
+
+import dataclasses
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from hydra.errors import CompactHydraException
+from omegaconf import DictConfig, OmegaConf
+
+LEVERS = ("disclosure", "risk_management", "compliance", "user_experience", "rating_openness")
+NETWORK_KINDS = ("watts_strogatz", "barabasi_albert", "erdos_renyi", "edge_list")
+STRATEGY_NAMES = (
+    "transparency_first",
+    "risk_first",
+    "compliance_first",
+    "ux_first",
+    "ratings_first",
+    "balanced",
+    "laggard",
+)
+
+
+class ConfigError(CompactHydraException):
+    """A config value is out of range, of the wrong kind, or names something unknown."""
+
+    def __init__(self, key: str, value: Any, allowed: str):
+        self.key, self.value, self.allowed = key, value, allowed
+        super().__init__(f"invalid config value {key}={value!r}: allowed {allowed}")
+
+
+def _p(default: float, lo: float = 0.0, hi: float = 1.0, doc: str = "") -> Any:
+    """A float field with a closed range (a probability or lever by default)."""
+    return field(default=default, metadata={"lo": lo, "hi": hi, "doc": doc})
+
+
+def _pos(default: float, doc: str = "", lo: float = 0.0, open_lo: bool = True) -> Any:
+    """A float field that must be above ``lo`` (strictly, unless ``open_lo`` is False)."""
+    return field(default=default, metadata={"lo": lo, "open_lo": open_lo, "doc": doc})
+
+
+def _count(default: int, lo: int = 1, doc: str = "") -> Any:
+    return field(default=default, metadata={"lo": lo, "doc": doc})
+
+
+@dataclass
+class PopulationConfig:
+    """Users: who they are at tick 0 and how they behave."""
+
+    n_users: int = _count(10_000, doc="number of users")
+    literacy_alpha: float = _pos(2.0, "Beta(alpha, beta) of financial literacy")
+    literacy_beta: float = _pos(3.0, "Beta(alpha, beta) of financial literacy")
+    wealth_log_mean: float = _pos(10.0, "mean of log wealth", lo=-math.inf)
+    wealth_log_sd: float = _pos(1.0, "sd of log wealth", open_lo=False)
+    investable_share: float = _p(0.3, doc="share of wealth that is idle investable money at tick 0")
+    initial_investor_share: float = _p(0.5, doc="share of users holding an account at tick 0")
+    income_share: float = _p(0.001, doc="new investable money per tick, as a share of wealth")
+    threshold_low: float = _p(0.3, doc="withdraw thresholds are U(threshold_low, threshold_high)")
+    threshold_high: float = _p(0.5, doc="withdraw thresholds are U(threshold_low, threshold_high)")
+    institutional_trust_mean: float = _p(0.55, doc="mean initial institutional trust")
+    institutional_trust_concentration: float = _pos(20.0, "Beta concentration of it")
+    max_accounts: int = _count(3, doc="accounts a user can hold at once")
+    deposit_rate: float = _p(0.15, doc="chance per tick that a user with idle money invests")
+    deposit_share: float = _p(0.5, doc="share of idle money invested when a user invests")
+    liquidity_need_rate: float = _p(0.01, doc="chance per tick of a routine withdrawal")
+    liquidity_need_share: float = _p(0.3, doc="share of a balance taken in a routine withdrawal")
+    choice_temperature: float = _pos(0.5, "softmax temperature of platform choice")
+    weight_reputation: float = _pos(1.0, "utility weight of public reputation", open_lo=False)
+    weight_yield: float = _pos(5.0, "utility weight of advertised annual yield", open_lo=False)
+    weight_trust: float = _pos(3.0, "utility weight of own trust", open_lo=False)
+    satisfaction_smoothing: float = _p(0.1, doc="weight of this tick's outcome in satisfaction")
+    ux_weight: float = _p(0.3, doc="share of the outcome that is user experience")
+    complaint_threshold: float = _p(0.4, doc="outcome below which a user may complain")
+    complaint_prob: float = _p(0.5, doc="chance a dissatisfied user complains (times literacy)")
+
+
+@dataclass
+class NetworkConfig:
+    """The users' social network."""
+
+    kind: str = field(default="watts_strogatz", metadata={"choices": NETWORK_KINDS})
+    avg_degree: float = _pos(10.0, "mean number of contacts")
+    rewire_p: float = _p(0.1, doc="Watts-Strogatz rewiring probability")
+    path: str | None = field(default=None, metadata={"doc": "edge-list file for kind=edge_list"})
+
+
+@dataclass
+class TrustConfig:
+    """Beta-reputation trust, its evidence sources, and institutional trust."""
+
+    prior_weight: float = _pos(4.0, "k: weight of institutional trust as prior evidence")
+    forgetting: float = _p(0.97, doc="lambda: evidence kept per tick")
+    w_plus: float = _pos(1.0, "weight of good evidence")
+    w_minus: float = _pos(2.5, "weight of bad evidence (> w_plus: trust is lost faster)")
+    own_outcome_evidence: float = _pos(0.25, "good evidence from a payout as promised", lo=0.0)
+    failed_withdrawal_evidence: float = _pos(6.0, "bad evidence from a failed withdrawal", lo=0.0)
+    incident_evidence: float = _pos(0.4, "bad evidence from an outage or breach", lo=0.0)
+    disclosure_evidence: float = _pos(0.5, "evidence from a full disclosure signal", lo=0.0)
+    disclosure_noise: float = _pos(0.3, "sd of the signal at zero disclosure", lo=0.0)
+    literacy_noise: float = _pos(0.3, "extra reading noise at zero literacy", lo=0.0)
+    rating_evidence: float = _pos(0.3, "evidence from fully open ratings", lo=0.0)
+    news_evidence: float = _pos(1.0, "bad evidence from enforcement news (times g)", lo=0.0)
+    wom_evidence: float = _pos(0.5, "evidence from a neighbour's opinion", lo=0.0)
+    wom_contact_rate: float = _p(0.3, doc="chance per tick a user talks to a random neighbour")
+    wom_tip_weight: float = _p(0.5, doc="weight of a neighbour's tip over own prior in choice")
+    promoter_threshold: float = _p(0.65, doc="trust at or above which a neighbour promotes")
+    detractor_threshold: float = _p(0.35, doc="trust at or below which a neighbour detracts")
+    institutional_mixing: float = _p(0.05, doc="DeGroot weight of neighbours' system trust")
+    enforcement_gain: float = _p(0.03, doc="rise of system trust toward 1 on enforcement news")
+    collapse_shock: float = _p(0.5, doc="fall of system trust on a disorderly collapse per share")
+    orderly_shock_ratio: float = _p(0.3, doc="shock of an orderly wind-down relative to collapse")
+    own_loss_shock: float = _p(0.5, doc="fall of system trust per share of own balance lost")
+    breach_shock: float = _p(0.01, doc="fall of system trust on data-breach news")
+
+
+@dataclass
+class StrategyConfig:
+    """A platform strategy: the five levers of seed ch. 3 and the yield it advertises."""
+
+    disclosure: float = _p(0.5)
+    risk_management: float = _p(0.5)
+    compliance: float = _p(0.5)
+    user_experience: float = _p(0.5)
+    rating_openness: float = _p(0.5)
+    advertised_yield: float = _p(0.08, doc="annual yield promised to users")
+
+
+def _default_strategies() -> dict[str, StrategyConfig]:
+    s = StrategyConfig
+    return {
+        "transparency_first": s(0.9, 0.5, 0.6, 0.5, 0.7, 0.07),
+        "risk_first": s(0.5, 0.9, 0.6, 0.4, 0.4, 0.065),
+        "compliance_first": s(0.6, 0.6, 0.9, 0.4, 0.4, 0.065),
+        "ux_first": s(0.3, 0.4, 0.4, 0.9, 0.5, 0.08),
+        "ratings_first": s(0.5, 0.4, 0.5, 0.6, 0.9, 0.075),
+        "balanced": s(0.7, 0.7, 0.7, 0.7, 0.7, 0.07),
+        "laggard": s(0.1, 0.1, 0.1, 0.3, 0.1, 0.12),
+    }
+
+
+def _default_mix() -> dict[str, float]:
+    return {name: 1.0 for name in STRATEGY_NAMES}
+
+
+@dataclass
+class LeverCostConfig:
+    """Annual cost of each lever at full strength, as a share of assets under management."""
+
+    disclosure: float = _pos(0.004, lo=0.0)
+    risk_management: float = _pos(0.008, lo=0.0)
+    compliance: float = _pos(0.006, lo=0.0)
+    user_experience: float = _pos(0.005, lo=0.0)
+    rating_openness: float = _pos(0.002, lo=0.0)
+
+
+@dataclass
+class PlatformsConfig:
+    """Platforms: the strategy preset (``platforms=NAME``) and the economics they share."""
+
+    count: int = _count(20, doc="platforms at tick 0")
+    preset: str = "mixed"
+    mix: dict[str, float] = field(default_factory=_default_mix)
+    strategies: dict[str, StrategyConfig] = field(default_factory=_default_strategies)
+    lever_jitter: float = _p(0.05, doc="sd of each platform's deviation from its strategy")
+    lever_costs: LeverCostConfig = field(default_factory=LeverCostConfig)
+    capital_share: float = _p(0.1, doc="starting equity as a share of expected deposits")
+    loan_rate: float = _p(0.15, doc="annual interest on the loan book")
+    default_rate_low: float = _p(0.02, doc="hidden quality: annual base default rates are")
+    default_rate_high: float = _p(0.10, doc="U(default_rate_low, default_rate_high)")
+    risk_management_effect: float = _p(0.7, doc="share of defaults avoided at full risk lever")
+    recovery_rate: float = _p(0.4, doc="share of a defaulted loan recovered")
+    loan_maturity: float = _pos(26.0, "mean loan life in ticks", lo=1.0, open_lo=False)
+    reserve_base: float = _p(0.05, doc="reserve ratio at zero risk management")
+    reserve_risk: float = _p(0.25, doc="extra reserve ratio at full risk management")
+    fee_rate: float = _p(0.005, doc="annual fee on balances")
+    fraud_share: float = _p(0.05, doc="share of platforms that are Ponzi-like frauds")
+    fraud_drawdown: float = _p(0.01, doc="share of free assets a fraud diverts per tick")
+    fraud_yield_premium: float = _p(0.05, doc="extra annual yield a fraud advertises")
+    outage_rate: float = _p(0.02, doc="chance of an outage per tick at zero risk management")
+    breach_rate: float = _p(0.004, doc="chance of a data breach per tick at zero risk management")
+    misconduct_rate: float = _p(0.01, doc="chance of staff misconduct per tick at zero compliance")
+    incident_effect: float = _p(0.8, doc="share of incidents avoided at a full lever")
+    misconduct_loss: float = _p(0.01, doc="share of free assets lost to misconduct")
+    violation_temptation: float = _p(0.05, doc="violation chance per tick, zero compliance/penalty")
+    deterrence_scale: float = _pos(0.0005, "expected penalty that cuts temptation by a factor e")
+    violation_gain: float = _p(0.001, doc="gain from a violation as a share of liabilities")
+    collapse_failed_share: float = _p(0.02, doc="failed withdrawals / liabilities that collapse")
+    fire_sale_haircut: float = _p(0.6, doc="loss on loans sold in a disorderly collapse")
+    orderly_haircut: float = _p(0.15, doc="loss on loans run off in an orderly wind-down")
+    liquidity_stress: float = _p(0.05, doc="cash / liabilities below which RegTech may flag")
+
+
+@dataclass
+class RegulatorConfig:
+    """The regulator's regime (``regulator=NAME``): its tools and how hard it uses them."""
+
+    regime: str = "rules_based"
+    inspection_rate: float = _p(0.05, doc="chance per tick of a random inspection")
+    detection_accuracy: float = _p(0.6, doc="chance an inspection finds what is there (RegTech)")
+    penalty: float = _p(0.01, doc="fine as a share of the platform's liabilities")
+    shutdown_after: int = _count(3, doc="detected violations before an ordered wind-down")
+    violation_memory: int = _count(8, doc="ticks an undetected violation stays findable")
+    disclosure_mandate: float = _p(0.3, doc="enforced minimum disclosure lever")
+    custody_requirement: float = _p(0.5, doc="share of user funds held by a custodian")
+    early_warning: float = _p(0.3, doc="chance per tick that liquidity stress is flagged")
+    complaint_response: float = _p(0.5, doc="inspection odds per unit complaint intensity")
+    complaint_saturation: float = _pos(0.05, "complaints / users at which response saturates")
+    education_rate: float = _p(0.0005, doc="literacy gain toward 1 per tick")
+    news_reach: float = _p(0.5, doc="share of users who hear enforcement news")
+    rebuttal_delay: int = _count(4, lo=0, doc="ticks before a false rumour is rebutted")
+    rebuttal_reach: float = _p(0.5, doc="share of spreaders a rebuttal reaches")
+    rule_lag: int = _count(0, lo=0, doc="ticks before new products come under the rules")
+
+
+@dataclass
+class ScenarioConfig:
+    """A scenario: a named timeline of events (``scenario=NAME``)."""
+
+    name: str = "baseline"
+    description: str = ""
+    events: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class AdaptationConfig:
+    """Strategy adaptation (MODEL.md step 9): platforms imitate better performers."""
+
+    enabled: bool = False
+    every: int = _count(13, doc="ticks between adaptation rounds")
+
+
+@dataclass
+class OutputConfig:
+    """What a run writes besides its tables."""
+
+    plot: bool = True
+    progress: bool = True
+
+
+@dataclass
+class Config:
+    """The whole config of one run."""
+
+    seed: int = _count(0, lo=0, doc="the run's one seed")
+    ticks: int = _count(260, doc="weeks to simulate")
+    population: PopulationConfig = field(default_factory=PopulationConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    trust: TrustConfig = field(default_factory=TrustConfig)
+    platforms: PlatformsConfig = field(default_factory=PlatformsConfig)
+    regulator: RegulatorConfig = field(default_factory=RegulatorConfig)
+    scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
+    adaptation: AdaptationConfig = field(default_factory=AdaptationConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+
+
+SCHEMA_NAME = "trustsim_schema"
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _resource_dir(name: str) -> Path:
+    """Find ``conf/`` or ``scenarios/``: beside the package in a checkout, inside it in a wheel."""
+    source = PACKAGE_DIR.parent / name
+    return source if source.is_dir() else PACKAGE_DIR / f"_{name}"
+
+
+CONF_DIR = _resource_dir("conf")
+SCENARIO_DIR = _resource_dir("scenarios")
+
+
+def register_configs() -> None:
+    """Register the schema and the scenario library with Hydra's ConfigStore."""
+    cs = ConfigStore.instance()
+    cs.store(name=SCHEMA_NAME, node=Config)
+    for path in sorted(SCENARIO_DIR.glob("*.yaml")):
+        cs.store(group="scenario", name=path.stem, node=_scenario_node(path))
+
+
+def _scenario_node(path: Path) -> ScenarioConfig:
+    data = OmegaConf.to_container(OmegaConf.load(path), resolve=True) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"scenario file {path}", type(data).__name__, "a mapping")
+    unknown = set(data) - {"name", "description", "events"}
+    if unknown:
+        raise ConfigError(f"scenario file {path}", sorted(unknown), "name, description, events")
+    return ScenarioConfig(
+        name=data.get("name", path.stem),
+        description=data.get("description", ""),
+        events=list(data.get("events") or []),
+    )
+
+
+register_configs()
+
+
+# --- validation ------------------------------------------------------------------------
+
+
+def _check_field(key: str, value: Any, meta: dict[str, Any]) -> None:
+    if "choices" in meta and value not in meta["choices"]:
+        raise ConfigError(key, value, "one of " + ", ".join(meta["choices"]))
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if lo is None and hi is None:
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(key, value, "a finite number")
+    if meta.get("open_lo") and lo is not None and not value > lo:
+        raise ConfigError(key, value, f"a number > {lo}")
+    if lo is not None and hi is not None and not lo <= value <= hi:
+        raise ConfigError(key, value, f"a number in [{lo}, {hi}]")
+    if lo is not None and not value >= lo:
+        raise ConfigError(key, value, f"a number >= {lo}")
+
+
+def _check_dataclass(obj: Any, prefix: str) -> None:
+    for f in dataclasses.fields(obj):
+        key = f"{prefix}{f.name}"
+        value = getattr(obj, f.name)
+        if dataclasses.is_dataclass(value):
+            _check_dataclass(value, key + ".")
+        elif isinstance(value, dict):
+            for name, item in value.items():
+                if dataclasses.is_dataclass(item):
+                    _check_dataclass(item, f"{key}.{name}.")
+        else:
+            _check_field(key, value, f.metadata)
+
+
+def _check_relations(cfg: Config) -> None:
+    pop, net, plat = cfg.population, cfg.network, cfg.platforms
+    if pop.threshold_low > pop.threshold_high:
+        raise ConfigError(
+            "population.threshold_low", pop.threshold_low, f"<= threshold_high={pop.threshold_high}"
+        )
+    if plat.default_rate_low > plat.default_rate_high:
+        raise ConfigError(
+            "platforms.default_rate_low",
+            plat.default_rate_low,
+            f"<= default_rate_high={plat.default_rate_high}",
+        )
+    if cfg.trust.detractor_threshold > cfg.trust.promoter_threshold:
+        raise ConfigError(
+            "trust.detractor_threshold",
+            cfg.trust.detractor_threshold,
+            f"<= promoter_threshold={cfg.trust.promoter_threshold}",
+        )
+    if net.kind == "edge_list":
+        if not net.path:
+            raise ConfigError("network.path", net.path, "an edge-list file when kind=edge_list")
+        if not os.path.isfile(net.path):
+            raise ConfigError("network.path", net.path, "an existing file")
+    elif net.avg_degree >= pop.n_users:
+        raise ConfigError("network.avg_degree", net.avg_degree, f"< n_users={pop.n_users}")
+    elif net.kind == "watts_strogatz" and round(net.avg_degree / 2) < 1:
+        raise ConfigError("network.avg_degree", net.avg_degree, ">= 1 for watts_strogatz")
+    unknown = sorted(set(plat.mix) - set(plat.strategies))
+    if unknown:
+        raise ConfigError(
+            f"platforms.mix.{unknown[0]}", plat.mix[unknown[0]], "a key of platforms.strategies"
+        )
+    for name, weight in plat.mix.items():
+        if not (isinstance(weight, int | float) and math.isfinite(weight) and weight >= 0):
+            raise ConfigError(f"platforms.mix.{name}", weight, "a weight >= 0")
+    if sum(plat.mix.values()) <= 0:
+        raise ConfigError("platforms.mix", dict(plat.mix), "at least one positive weight")
+
+
+def validate(cfg: Config) -> Config:
+    """Check every range, name, file and cross-field rule; raise :class:`ConfigError`.
+
+    Args:
+        cfg: The typed config.
+
+    Returns:
+        The same config, for chaining.
+    """
+    _check_dataclass(cfg, "")
+    _check_relations(cfg)
+    from sim.events import build_schedule  # events validate their own parameters
+
+    build_schedule(cfg.scenario.events, cfg.ticks)
+    return cfg
+
+
+def to_config(cfg: DictConfig | Config) -> Config:
+    """Turn a composed Hydra config into the typed :class:`Config` and validate it."""
+    if isinstance(cfg, Config):
+        return validate(cfg)
+    typed = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), cfg))
+    assert isinstance(typed, Config)
+    return validate(typed)
+
+
+def compose_config(overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """Compose the config as the CLI would, with Hydra overrides, outside a Hydra app.
+
+    Args:
+        overrides: Hydra overrides, e.g. ``["population.n_users=1000", "platforms=laggard"]``.
+
+    Returns:
+        The validated typed config.
+
+    Example:
+        >>> cfg = compose_config(["population.n_users=500", "ticks=10"])
+        >>> cfg.population.n_users
+        500
+    """
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    if GlobalHydra.instance().is_initialized():
+        return to_config(compose(config_name="config", overrides=list(overrides)))
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return to_config(compose(config_name="config", overrides=list(overrides)))
+
+
+def config_dict(cfg: Config) -> dict[str, Any]:
+    """The config as plain data (for hashing and for ``summary.json``)."""
+    return dataclasses.asdict(cfg)

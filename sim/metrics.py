@@ -1,0 +1,256 @@
+"""The seed's indicators (ch. 4.1) as functions of model state, one per column.
+
+Each metric is registered under the ``timeseries.parquet`` column it fills, so a column
+and the code that makes it can be found from each other. Metrics read the state at the
+end of a tick (step 10); tick 0 is the initial state.
+"""
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.agents import OPEN_STATUSES, Status
+from sim.config import LEVERS
+
+if TYPE_CHECKING:
+    from sim.model import TrustModel
+
+Metric = Callable[["TrustModel"], float]
+METRICS: dict[str, Metric] = {}
+
+
+def metric(name: str) -> Callable[[Metric], Metric]:
+    """Register a function of the model as the ``timeseries.parquet`` column ``name``."""
+
+    def register(fn: Metric) -> Metric:
+        METRICS[name] = fn
+        return fn
+
+    return register
+
+
+def reporters() -> dict[str, Metric]:
+    """Model reporters for Mesa's DataCollector, in column order."""
+    return dict(METRICS)
+
+
+def _open_accounts(model: "TrustModel") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Platform, trust and balance of every open account, computed once per record."""
+    cache = getattr(model, "_metric_cache", None)
+    if cache is not None and cache[0] is model.flows:
+        return cache[1]
+    pop = model.population
+    held = pop.held
+    accounts = (
+        pop.platform[held],
+        pop.trust(model.cfg.trust.prior_weight)[held],
+        pop.balance[held],
+    )
+    model._metric_cache = (model.flows, accounts)
+    return accounts
+
+
+def _accounts(model: "TrustModel") -> tuple[np.ndarray, np.ndarray]:
+    """Trust and balance of every open account."""
+    return _open_accounts(model)[1:]
+
+
+def _quantile(values: np.ndarray, q: float, bins: int = 1000) -> float:
+    """Quantile of values in [0, 1] from a fixed-bin histogram: O(n), no sort."""
+    if values.size == 0:
+        return float("nan")
+    counts = np.bincount(np.minimum((values * bins).astype(np.int64), bins - 1), minlength=bins)
+    k = np.searchsorted(np.cumsum(counts), q * values.size)
+    return (k + 0.5) / bins
+
+
+@metric("tick")
+def _tick(model: "TrustModel") -> float:
+    return model.tick
+
+
+@metric("trust_mean")
+def trust_mean(model: "TrustModel") -> float:
+    """Mean trust over open accounts (user-platform pairs)."""
+    trust, _ = _accounts(model)
+    return float(trust.mean()) if trust.size else float("nan")
+
+
+@metric("trust_balance_weighted")
+def trust_balance_weighted(model: "TrustModel") -> float:
+    """Mean trust over open accounts weighted by balance."""
+    trust, balance = _accounts(model)
+    total = balance.sum()
+    return float(trust @ balance / total) if total > 0 else float("nan")
+
+
+for _q in (10, 50, 90):
+
+    def _make(q: int) -> Metric:
+        def trust_quantile(model: "TrustModel") -> float:
+            return _quantile(_accounts(model)[0], q / 100)
+
+        return trust_quantile
+
+    metric(f"trust_p{_q}")(_make(_q))
+
+
+@metric("institutional_trust_mean")
+def institutional_trust_mean(model: "TrustModel") -> float:
+    """Mean system trust over all users."""
+    return float(model.population.institutional_trust.mean(dtype=np.float64))
+
+
+@metric("satisfaction_mean")
+def satisfaction_mean(model: "TrustModel") -> float:
+    """Mean satisfaction of users who have ever invested."""
+    pop = model.population
+    ever = pop.ever_invested
+    return float(pop.satisfaction[ever].mean(dtype=np.float64)) if ever.any() else float("nan")
+
+
+@metric("invested_share")
+def invested_share(model: "TrustModel") -> float:
+    """Share of users holding at least one account."""
+    return float(model.population.held.any(axis=1).mean())
+
+
+@metric("retention_rate")
+def retention_rate(model: "TrustModel") -> float:
+    """Share of users who ever invested that are still invested."""
+    pop = model.population
+    ever = pop.ever_invested.sum()
+    return float(pop.held.any(axis=1).sum() / ever) if ever else float("nan")
+
+
+@metric("wom_net")
+def wom_net(model: "TrustModel") -> float:
+    """Word-of-mouth net score: promoters minus detractors among what was said."""
+    return model.wom_net
+
+
+@metric("literacy_mean")
+def literacy_mean(model: "TrustModel") -> float:
+    """Mean financial literacy."""
+    return float(model.population.literacy.mean(dtype=np.float64))
+
+
+@metric("aum_total")
+def aum_total(model: "TrustModel") -> float:
+    """Assets under management: the sum of user balances."""
+    return float(model.population.balance.sum())
+
+
+@metric("transaction_volume")
+def transaction_volume(model: "TrustModel") -> float:
+    """Deposits plus withdrawals paid this tick."""
+    return model.flows.deposits + model.flows.withdrawals
+
+
+@metric("deposits")
+def deposits(model: "TrustModel") -> float:
+    """Deposits this tick."""
+    return model.flows.deposits
+
+
+@metric("withdrawals")
+def withdrawals(model: "TrustModel") -> float:
+    """Withdrawals paid this tick (including payouts of closed platforms)."""
+    return model.flows.withdrawals
+
+
+@metric("failed_withdrawals")
+def failed_withdrawals(model: "TrustModel") -> float:
+    """Number of withdrawal requests that failed this tick."""
+    return model.failed_count
+
+
+@metric("default_rate")
+def default_rate(model: "TrustModel") -> float:
+    """Annualised loan losses this tick over the loan book."""
+    loans = sum(p.loans for p in model.platforms)
+    lost = model.flows.default_losses
+    return 52.0 * lost / (loans + lost) if loans + lost > 0 else 0.0
+
+
+def _count_status(*statuses: Status) -> Metric:
+    return lambda model: sum(p.status in statuses for p in model.platforms)
+
+
+metric("platforms_active")(_count_status(*OPEN_STATUSES))
+metric("platforms_collapsed")(_count_status(Status.COLLAPSED))
+metric("platforms_wound_down")(_count_status(Status.WOUND_DOWN))
+metric("platforms_exited")(_count_status(Status.EXITED))
+
+
+@metric("violation_rate")
+def violation_rate(model: "TrustModel") -> float:
+    """Share of operating platforms that violated the rules this tick."""
+    operating = [p for p in model.platforms if p.is_open or p.violated]
+    return sum(p.violated for p in operating) / len(operating) if operating else 0.0
+
+
+@metric("detection_rate")
+def detection_rate(model: "TrustModel") -> float:
+    """Violations detected so far over violations committed so far."""
+    total = model.violations_total
+    return model.regulator.detected_total / total if total else 0.0
+
+
+@metric("enforcement_actions")
+def enforcement_actions(model: "TrustModel") -> float:
+    """Penalties and fraud shutdowns this tick."""
+    return len(model.regulator.enforced)
+
+
+@metric("inspections")
+def inspections(model: "TrustModel") -> float:
+    """Inspections this tick."""
+    return model.regulator.inspections
+
+
+@metric("user_losses_cum")
+def user_losses_cum(model: "TrustModel") -> float:
+    """Money users have lost in collapses and wind-downs so far."""
+    return model.user_losses_cum
+
+
+@metric("complaints")
+def complaints(model: "TrustModel") -> float:
+    """Complaints filed this tick."""
+    return float(model.complaints.sum())
+
+
+def platform_rows(model: "TrustModel") -> list[dict[str, Any]]:
+    """One ``platforms.parquet`` row per platform for this tick."""
+    plat, trust, _ = _open_accounts(model)
+    n_plat = len(model.platforms)
+    holders = np.bincount(plat, minlength=n_plat)
+    trust_sum = np.bincount(plat, trust, minlength=n_plat)
+    rows = []
+    for p in model.platforms:
+        j = p.index
+        levers = p.effective_levers()
+        row = {
+            "tick": model.tick,
+            "platform": j,
+            "strategy": p.strategy,
+            "status": str(p.status),
+            "fraudulent": p.fraudulent,
+            "assets": p.assets,
+            "liabilities": float(model.liabilities[j]),
+            "cash": p.cash,
+            "custody_share": p.custody_share,
+            "loans": p.loans,
+            "users": int(holders[j]),
+            "trust_mean": float(trust_sum[j] / holders[j]) if holders[j] else float("nan"),
+            "rating": float(model.rating[j]),
+            "complaints": int(model.complaints[j]),
+            "advertised_yield": p.advertised_yield,
+            "violations_detected": p.violations_detected,
+            "flagged": p.flagged,
+        }
+        row.update(zip(LEVERS, map(float, levers), strict=True))
+        rows.append(row)
+    return rows

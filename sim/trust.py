@@ -1,0 +1,68 @@
+"""Beta-reputation trust with a sector prior, forgetting and asymmetry (MODEL.md steps 6-7).
+
+A user's trust in a platform is the mean of a beta posterior whose prior is their
+institutional ("system") trust ``g`` with weight ``k``:
+
+    t = (a + k g) / (a + b + k)
+
+Evidence decays and accumulates each tick, bad evidence weighing more than good
+(trust is lost faster than it is won; Slovic 1993):
+
+    a <- lam a + w_plus good,     b <- lam b + w_minus bad
+
+Under constant evidence ``good, bad`` per tick the counts converge to
+``a* = w_plus good / (1 - lam)`` and ``b* = w_minus bad / (1 - lam)``.
+"""
+
+import numpy as np
+
+
+def beta_trust(
+    a: np.ndarray, b: np.ndarray, g: np.ndarray, k: float, out: np.ndarray | None = None
+) -> np.ndarray:
+    """Trust ``(a + k g) / (a + b + k)``; ``g`` broadcasts against ``a`` and ``b``.
+
+    Example:
+        >>> float(beta_trust(np.array([3.0]), np.array([1.0]), np.array([0.5]), 2.0)[0])
+        0.6666666666666666
+    """
+    num = np.add(a, np.multiply(g, k), out=out)
+    den = a + b
+    den += k
+    num /= den
+    return num
+
+
+def update_evidence(
+    a: np.ndarray,
+    b: np.ndarray,
+    good: np.ndarray,
+    bad: np.ndarray,
+    forgetting: float,
+    w_plus: float,
+    w_minus: float,
+) -> None:
+    """In place: ``a <- lam a + w_plus good`` and ``b <- lam b + w_minus bad``."""
+    a *= forgetting
+    a += w_plus * good
+    b *= forgetting
+    b += w_minus * bad
+
+
+def steady_state(
+    good: float, bad: float, g: float, k: float, forgetting: float, w_plus: float, w_minus: float
+) -> float:
+    """Closed-form trust that constant evidence converges to (requires ``forgetting < 1``)."""
+    a = w_plus * good / (1.0 - forgetting)
+    b = w_minus * bad / (1.0 - forgetting)
+    return (a + k * g) / (a + b + k)
+
+
+def nudge(x: np.ndarray, up: np.ndarray | float, down: np.ndarray | float) -> None:
+    """In place, keep ``x`` in [0, 1]: move a share ``up`` toward 1 and ``down`` toward 0.
+
+    ``x <- x + up (1 - x) - down x`` with ``up, down`` in [0, 1] and ``up + down <= 1``
+    stays inside [0, 1]; institutional trust and literacy move this way.
+    """
+    x += up * (1.0 - x) - down * x
+    np.clip(x, 0.0, 1.0, out=x)
