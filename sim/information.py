@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import accounts
 from sim.network import random_neighbours
-from sim.population import F32, pad
-from sim.trust import beta_trust, nudge
+from sim.population import F32
+from sim.trust import nudge
 from sim.wom import degroot_step, net_promoter
 
 if TYPE_CHECKING:
@@ -21,51 +22,65 @@ if TYPE_CHECKING:
 
 
 def gather_evidence(model: "TrustModel", rng: np.random.Generator) -> tuple:
-    """Good and bad evidence ``(n, K)`` from outcomes, incidents, disclosure, ratings, news."""
+    """Good and bad evidence ``(n, K)`` from outcomes, incidents, disclosure, ratings, news.
+
+    Per-platform parts are assembled here, then one fused pass (``accounts.evidence``)
+    spreads them over the accounts with each user's reading noise and news exposure.
+    """
     pop, t = model.population, model.cfg.trust
-    plat = pop.platform
     platforms = model.platforms
-    is_open = model.open_mask()
+    n_plat = len(platforms)
+    is_open = model.open_mask().astype(np.float64)
     levers = model.lever_matrix()
-    liabilities = model.liabilities
-    # Own outcome: an open platform that paid as promised; a failed withdrawal.
-    paying = pad(is_open, False)[plat] & ~model.failed
-    good = paying.astype(F32) * F32(t.own_outcome_evidence)
-    bad = model.failed.astype(F32) * F32(t.failed_withdrawal_evidence)
-    # Incidents: outages and breaches are felt by users; misconduct only if disclosed.
     disclosure = levers[:, 0] * is_open
-    incident = np.array(
-        [(p.outage or p.breach) + p.misconduct * disclosure[p.index] for p in platforms],
-        dtype=np.float64,
+    openness = levers[:, 4] * is_open
+    # Own outcome: an open platform pays as promised (failed slots are corrected below).
+    good_base = t.own_outcome_evidence * is_open
+    # Incidents: outages and breaches are felt by users; misconduct only if disclosed.
+    felt = np.array(
+        [(p.outage or p.breach) + p.misconduct * disclosure[p.index] for p in platforms]
     )
-    if incident.any():
-        bad += pad(incident * t.incident_evidence).astype(F32)[plat]
-    # Disclosure: a reading of health = assets / liabilities, common and personal noise.
-    health = np.array([p.health(liabilities[p.index]) for p in platforms])
-    common = rng.standard_normal(len(platforms)) * t.disclosure_noise * (1.0 - disclosure)
-    reading = rng.standard_normal(pop.n, dtype=F32)
-    reading *= F32(t.literacy_noise) * (F32(1.0) - pop.literacy)
-    signal = pad(health + common).astype(F32)[plat]
-    signal += reading[:, None]
-    np.clip(signal, 0.0, 1.0, out=signal)
-    weight = pad(t.disclosure_evidence * disclosure).astype(F32)[plat]
-    good += weight * signal
-    bad += weight * (F32(1.0) - signal)
+    bad_base = t.incident_evidence * felt
     # Published ratings, where the platform opens them.
-    rated = pad(t.rating_evidence * levers[:, 4] * is_open)
-    rating = pad(model.rating)
-    good += (rated * rating).astype(F32)[plat]
-    bad += (rated * (1.0 - rating)).astype(F32)[plat]
+    good_base = good_base + t.rating_evidence * openness * model.rating
+    bad_base = bad_base + t.rating_evidence * openness * (1.0 - model.rating)
+    # Disclosure: a reading of health = assets / liabilities; the common noise of a
+    # report falls with disclosure, the personal noise with literacy.
+    health = np.array([p.health(model.liabilities[p.index]) for p in platforms])
+    common = rng.standard_normal(n_plat) * t.disclosure_noise * (1.0 - disclosure)
+    normals = rng.standard_normal(pop.n, dtype=F32)
     # Enforcement news: bad news about the penalised platform, believed as far as the
     # user trusts the system.
-    enforced = model.regulator.enforced
-    model.news_reached = None
-    if enforced:
-        news = np.zeros(len(platforms) + 1, dtype=F32)
-        news[enforced] = t.news_evidence
+    news_bad = np.zeros(n_plat)
+    news_bad[model.regulator.enforced] = t.news_evidence
+    if model.regulator.enforced:
         reached = rng.random(pop.n, dtype=F32) < model.regulator.news_reach
-        model.news_reached = reached
-        bad += (news[plat] * reached[:, None]) * pop.institutional_trust[:, None]
+    else:
+        reached = np.zeros(pop.n, dtype=bool)
+    model.news_reached = reached
+    good = np.empty(pop.platform.shape, dtype=F32)
+    bad = np.empty(pop.platform.shape, dtype=F32)
+    accounts.evidence(
+        pop.platform,
+        normals,
+        pop.literacy,
+        F32(t.literacy_noise),
+        good_base.astype(F32),
+        bad_base.astype(F32),
+        (t.disclosure_evidence * disclosure).astype(F32),
+        (health + common).astype(F32),
+        news_bad.astype(F32),
+        reached,
+        pop.institutional_trust,
+        good,
+        bad,
+    )
+    # A failed withdrawal is no payout and strong bad evidence.
+    users, slots = model.failed_requests
+    still_held = pop.platform[users, slots] >= 0
+    users, slots = users[still_held], slots[still_held]
+    good[users, slots] = np.maximum(good[users, slots] - F32(t.own_outcome_evidence), 0.0)
+    bad[users, slots] += F32(t.failed_withdrawal_evidence)
     return good, bad
 
 
@@ -84,22 +99,17 @@ def word_of_mouth(
     talks = rng.random(pop.n, dtype=F32) < t.wom_contact_rate
     neighbour = random_neighbours(model.network, rng)
     listeners = np.flatnonzero(talks & (neighbour >= 0))
-    speakers = neighbour[listeners]
-    main = pop.balance[speakers].argmax(axis=1)
-    said_platform = pop.platform[speakers, main]
-    speaks = said_platform >= 0
-    listeners, speakers, main, said_platform = (
-        listeners[speaks],
-        speakers[speaks],
-        main[speaks],
-        said_platform[speaks],
-    )
-    said = beta_trust(
-        pop.a[speakers, main],
-        pop.b[speakers, main],
-        pop.institutional_trust[speakers],
+    said_platform, said = accounts.speaker_opinions(
+        pop.platform,
+        pop.a,
+        pop.b,
+        pop.balance,
+        pop.institutional_trust,
         F32(t.prior_weight),
+        neighbour[listeners],
     )
+    speaks = said_platform >= 0
+    listeners, said_platform, said = listeners[speaks], said_platform[speaks], said[speaks]
     match = pop.platform[listeners] == said_platform[:, None]
     rows, slots = np.nonzero(match)
     w = F32(t.wom_evidence)
@@ -128,7 +138,7 @@ def update_institutional_trust(model: "TrustModel", rng: np.random.Generator) ->
     down += F32(min(1.0, model.sector_shock + t.breach_shock * breaches))
     np.clip(down, 0.0, 1.0, out=down)
     up = np.zeros(pop.n, dtype=F32)
-    if model.news_reached is not None:
+    if model.regulator.enforced:
         actions = len(model.regulator.enforced)
         gain = 1.0 - (1.0 - t.enforcement_gain) ** actions
         up[model.news_reached] = gain

@@ -6,10 +6,12 @@ end of a tick (step 10); tick 0 is the initial state.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim import accounts
 from sim.agents import OPEN_STATUSES, Status
 from sim.config import LEVERS
 
@@ -35,34 +37,50 @@ def reporters() -> dict[str, Metric]:
     return dict(METRICS)
 
 
-def _open_accounts(model: "TrustModel") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Platform, trust and balance of every open account, computed once per record."""
+QUANTILE_BINS = 1000
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """Trust statistics over open accounts, computed in one pass per recorded tick."""
+
+    count: int
+    trust_sum: float
+    trust_balance_sum: float
+    balance_sum: float
+    histogram: np.ndarray
+    platform_trust_sum: np.ndarray
+    platform_holders: np.ndarray
+    invested_users: int
+
+    def quantile(self, q: float) -> float:
+        """Quantile of account trust from the histogram (bin midpoint)."""
+        if self.count == 0:
+            return float("nan")
+        k = int(np.searchsorted(np.cumsum(self.histogram), q * self.count))
+        return (k + 0.5) / self.histogram.size
+
+
+def summary(model: "TrustModel") -> AccountSummary:
+    """The tick's :class:`AccountSummary`, cached until the next tick."""
     cache = getattr(model, "_metric_cache", None)
     if cache is not None and cache[0] is model.flows:
         return cache[1]
     pop = model.population
-    held = pop.held
-    accounts = (
-        pop.platform[held],
-        pop.trust(model.cfg.trust.prior_weight)[held],
-        pop.balance[held],
+    result = AccountSummary(
+        *accounts.account_summary(
+            pop.platform,
+            pop.a,
+            pop.b,
+            pop.balance,
+            pop.institutional_trust,
+            np.float32(model.cfg.trust.prior_weight),
+            QUANTILE_BINS,
+            len(model.platforms),
+        )
     )
-    model._metric_cache = (model.flows, accounts)
-    return accounts
-
-
-def _accounts(model: "TrustModel") -> tuple[np.ndarray, np.ndarray]:
-    """Trust and balance of every open account."""
-    return _open_accounts(model)[1:]
-
-
-def _quantile(values: np.ndarray, q: float, bins: int = 1000) -> float:
-    """Quantile of values in [0, 1] from a fixed-bin histogram: O(n), no sort."""
-    if values.size == 0:
-        return float("nan")
-    counts = np.bincount(np.minimum((values * bins).astype(np.int64), bins - 1), minlength=bins)
-    k = np.searchsorted(np.cumsum(counts), q * values.size)
-    return (k + 0.5) / bins
+    model._metric_cache = (model.flows, result)
+    return result
 
 
 @metric("tick")
@@ -73,23 +91,22 @@ def _tick(model: "TrustModel") -> float:
 @metric("trust_mean")
 def trust_mean(model: "TrustModel") -> float:
     """Mean trust over open accounts (user-platform pairs)."""
-    trust, _ = _accounts(model)
-    return float(trust.mean()) if trust.size else float("nan")
+    s = summary(model)
+    return s.trust_sum / s.count if s.count else float("nan")
 
 
 @metric("trust_balance_weighted")
 def trust_balance_weighted(model: "TrustModel") -> float:
     """Mean trust over open accounts weighted by balance."""
-    trust, balance = _accounts(model)
-    total = balance.sum()
-    return float(trust @ balance / total) if total > 0 else float("nan")
+    s = summary(model)
+    return s.trust_balance_sum / s.balance_sum if s.balance_sum > 0 else float("nan")
 
 
 for _q in (10, 50, 90):
 
     def _make(q: int) -> Metric:
         def trust_quantile(model: "TrustModel") -> float:
-            return _quantile(_accounts(model)[0], q / 100)
+            return summary(model).quantile(q / 100)
 
         return trust_quantile
 
@@ -113,15 +130,14 @@ def satisfaction_mean(model: "TrustModel") -> float:
 @metric("invested_share")
 def invested_share(model: "TrustModel") -> float:
     """Share of users holding at least one account."""
-    return float(model.population.held.any(axis=1).mean())
+    return summary(model).invested_users / model.population.n
 
 
 @metric("retention_rate")
 def retention_rate(model: "TrustModel") -> float:
     """Share of users who ever invested that are still invested."""
-    pop = model.population
-    ever = pop.ever_invested.sum()
-    return float(pop.held.any(axis=1).sum() / ever) if ever else float("nan")
+    ever = np.count_nonzero(model.population.ever_invested)
+    return summary(model).invested_users / ever if ever else float("nan")
 
 
 @metric("wom_net")
@@ -139,7 +155,7 @@ def literacy_mean(model: "TrustModel") -> float:
 @metric("aum_total")
 def aum_total(model: "TrustModel") -> float:
     """Assets under management: the sum of user balances."""
-    return float(model.population.balance.sum())
+    return summary(model).balance_sum
 
 
 @metric("transaction_volume")
@@ -224,10 +240,8 @@ def complaints(model: "TrustModel") -> float:
 
 def platform_rows(model: "TrustModel") -> list[dict[str, Any]]:
     """One ``platforms.parquet`` row per platform for this tick."""
-    plat, trust, _ = _open_accounts(model)
-    n_plat = len(model.platforms)
-    holders = np.bincount(plat, minlength=n_plat)
-    trust_sum = np.bincount(plat, trust, minlength=n_plat)
+    s = summary(model)
+    holders, trust_sum = s.platform_holders, s.platform_trust_sum
     rows = []
     for p in model.platforms:
         j = p.index

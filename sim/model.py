@@ -18,9 +18,8 @@ from sim.population import (
     F32,
     choose_and_deposit,
     credit_yield,
+    decide_withdrawals,
     init_population,
-    pad,
-    withdrawal_requests,
 )
 from sim.rng import spawn_streams
 from sim.satisfaction import update_satisfaction
@@ -203,6 +202,7 @@ class TrustModel(mesa.Model):
         pop = self.population
         self.flows = TickFlows()
         self.failed = np.zeros(pop.platform.shape, dtype=bool)
+        self.failed_requests = (np.empty(0, np.int64), np.empty(0, np.int64))
         self.user_loss = np.zeros(pop.n)
         self.sector_shock = 0.0
         self.wom_net = 0.0
@@ -223,10 +223,9 @@ class TrustModel(mesa.Model):
         is_open = self.open_mask()
         weekly_yield = np.where(is_open, self.advertised_yields(), 0.0) / WEEKS_PER_YEAR
         weekly_fee = np.where(is_open, cfg.fee_rate, 0.0) / WEEKS_PER_YEAR
-        interest, fees = credit_yield(pop, pad(weekly_yield), pad(weekly_fee))
+        interest, fees, self.liabilities = credit_yield(pop, weekly_yield, weekly_fee)
         self.flows.interest_credited += interest
         self.flows.fees += fees
-        self.liabilities = pop.liabilities(len(self.platforms))
         rng = self.rngs["platforms"]
         for p in self.random_order([p for p in self.platforms if p.is_open], rng):
             p.operate(self.liabilities[p.index], rng, self.flows, self.macro)
@@ -235,10 +234,14 @@ class TrustModel(mesa.Model):
         """Step 3: withdrawal requests, then platform choice and deposits."""
         pop, pcfg = self.population, self.cfg.population
         rng = self.rngs["users"]
-        trust = pop.trust(self.cfg.trust.prior_weight)
-        forced = pad(np.array([p.status == Status.SUSPENDED for p in self.platforms]), False)
-        requests = withdrawal_requests(
-            pop, trust, pcfg.liquidity_need_rate, pcfg.liquidity_need_share, forced, rng
+        forced = np.array([p.status == Status.SUSPENDED for p in self.platforms])
+        trust, *requests = decide_withdrawals(
+            pop,
+            self.cfg.trust.prior_weight,
+            pcfg.liquidity_need_rate,
+            pcfg.liquidity_need_share,
+            forced,
+            rng,
         )
         _, plat, amounts = choose_and_deposit(
             pop,
@@ -251,7 +254,7 @@ class TrustModel(mesa.Model):
             rng,
         )
         self._receive_deposits(plat, amounts)
-        return requests
+        return tuple(requests)
 
     def _receive_deposits(self, plat: np.ndarray, amounts: np.ndarray, count_flow=True) -> None:
         per_platform = np.bincount(plat, amounts, minlength=len(self.platforms))
@@ -278,6 +281,7 @@ class TrustModel(mesa.Model):
             p.cash -= paid_per[p.index]
         failed = ~paid
         self.failed[users[failed], slots[failed]] = True
+        self.failed_requests = (users[failed], slots[failed])
         self.failed_count = int(failed.sum())
         failed_per = np.bincount(plat[failed], amounts[failed], minlength=n_plat)
         self.flows.withdrawals += float(pa.sum())
@@ -362,8 +366,9 @@ class TrustModel(mesa.Model):
 
     def update_satisfaction(self) -> None:
         """Step 8: satisfaction, complaints and published ratings."""
-        self.complaints, self.rating = update_satisfaction(self, self.rngs["users"])
-        self.platform_users = self.population.holders(len(self.platforms))
+        self.complaints, self.rating, self.platform_users = update_satisfaction(
+            self, self.rngs["users"]
+        )
 
     def adapt_strategies(self) -> None:
         """Step 9: every ``adaptation.every`` ticks, run the registered strategy adapters."""

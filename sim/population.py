@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.choice import softmax_choice
+from sim import accounts
 from sim.config import PopulationConfig
 from sim.trust import beta_trust
 
@@ -104,48 +104,58 @@ def init_population(cfg: PopulationConfig, rng: np.random.Generator) -> Populati
     )
 
 
-def credit_yield(pop: Population, weekly_yield: np.ndarray, weekly_fee: np.ndarray) -> tuple:
+def credit_yield(
+    pop: Population, weekly_yield: np.ndarray, weekly_fee: np.ndarray
+) -> tuple[float, float, np.ndarray]:
     """Credit promised yield and charge fees on every balance.
 
     Args:
         pop: The users.
-        weekly_yield: Padded per-platform yield per tick (0 for closed platforms).
-        weekly_fee: Padded per-platform fee per tick.
+        weekly_yield: Per-platform yield per tick (0 for closed platforms).
+        weekly_fee: Per-platform fee per tick.
 
     Returns:
-        ``(interest_credited, fees)`` market totals.
+        ``(interest_credited, fees, liabilities)``: market totals and the per-platform
+        liabilities after crediting.
     """
-    interest = pop.balance * weekly_yield[pop.platform]
-    fees = pop.balance * weekly_fee[pop.platform]
-    pop.balance += interest
-    pop.balance -= fees
-    return float(interest.sum()), float(fees.sum())
+    net = (weekly_yield - weekly_fee).astype(np.float64)
+    before, after = accounts.credit_yield(pop.platform, pop.balance, net, weekly_yield.size)
+    return float(weekly_yield @ before), float(weekly_fee @ before), after
 
 
-def withdrawal_requests(
+def decide_withdrawals(
     pop: Population,
-    trust: np.ndarray,
+    prior_weight: float,
     routine_rate: float,
     routine_share: float,
     forced: np.ndarray,
     rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """MODEL.md step 3: who asks for money back, from which slot, and how much.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """MODEL.md step 3: every slot's trust, and who asks for money back.
 
     A user withdraws the whole balance where trust is below their threshold (or the
-    platform is being closed, ``forced``), and a share of it on a routine liquidity need.
+    platform is being closed, ``forced``), and a share of it on a routine liquidity need
+    (chance ``routine_rate`` per tick).
 
     Returns:
-        ``(users, slots, amounts)`` of the requests.
+        ``(trust, users, slots, amounts)``: ``(n, K)`` trust and the requests.
     """
-    held = pop.held & (pop.balance > 0)
-    exit_all = held & ((trust < pop.withdraw_threshold[:, None]) | forced[pop.platform])
     need = rng.random(pop.n, dtype=F32) < routine_rate
-    routine = held & need[:, None] & ~exit_all
-    users, slots = np.nonzero(exit_all | routine)
-    amounts = pop.balance[users, slots]
-    amounts = np.where(exit_all[users, slots], amounts, amounts * routine_share)
-    return users, slots, amounts
+    trust = np.empty(pop.platform.shape, dtype=F32)
+    users, slots, amounts = accounts.trust_and_requests(
+        pop.platform,
+        pop.a,
+        pop.b,
+        pop.balance,
+        pop.institutional_trust,
+        pop.withdraw_threshold,
+        F32(prior_weight),
+        forced,
+        need,
+        routine_share,
+        trust,
+    )
+    return trust, users, slots, amounts
 
 
 def choose_and_deposit(
@@ -165,51 +175,38 @@ def choose_and_deposit(
     ``w_rep reputation_j + w_yield yield_j + w_trust trust_ij``, where ``trust_ij`` is
     the account's trust if ``i`` holds ``j``, a mix of prior and a neighbour's tip if
     ``j`` was recommended, and the prior ``g_i`` otherwise. The choice is a softmax; the
-    user deposits only if their trust in the chosen platform reaches their threshold,
-    and cannot open more than ``max_accounts`` accounts. ``candidates`` (a mask) replaces
-    the per-tick ``deposit_rate`` draw, e.g. for the initial investors.
+    user deposits ``deposit_share`` of idle money only if their trust in the chosen
+    platform reaches their threshold, and holds at most ``max_accounts`` accounts.
+    ``candidates`` (a mask) replaces the per-tick ``deposit_rate`` draw, e.g. for the
+    initial investors.
 
     Returns:
         ``(users, platforms, amounts)`` of the deposits made (balances already updated).
     """
-    n_plat = open_platforms.size
-    if not open_platforms.any():
-        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
     if candidates is None:
         candidates = rng.random(pop.n, dtype=F32) < cfg.deposit_rate
-    invests = candidates & (pop.cash > 0)
-    users = np.flatnonzero(invests)
-    m = users.size
-    g = pop.institutional_trust[users]
-    own = np.repeat(g[:, None], n_plat, axis=1)
-    tip = pop.tip_platform[users]
-    tipped = np.flatnonzero(tip >= 0)
-    own[tipped, tip[tipped]] = (1 - tip_weight) * g[tipped] + tip_weight * pop.tip_trust[
-        users[tipped]
-    ]
-    slots_platform = pop.platform[users]
-    held = slots_platform >= 0
-    rows = np.broadcast_to(np.arange(m)[:, None], held.shape)
-    own[rows[held], slots_platform[held]] = trust[users][held]
-    utility = (
-        cfg.weight_reputation * reputation[None, :]
-        + cfg.weight_yield * advertised_yield[None, :]
-        + cfg.weight_trust * own
-    ).astype(np.float64)
-    utility[:, ~open_platforms] = -np.inf
-    full = held.all(axis=1)
-    if full.any():
-        holds = np.zeros((m, n_plat), dtype=bool)
-        holds[rows[held], slots_platform[held]] = True
-        utility[full[:, None] & ~holds] = -np.inf
-    choice = softmax_choice(utility, cfg.choice_temperature, rng)
-    chosen = choice >= 0
-    chosen_trust = np.where(chosen, own[np.arange(m), np.maximum(choice, 0)], 0.0)
-    go = chosen & (chosen_trust >= pop.withdraw_threshold[users])
-    users, choice, slots_platform = users[go], choice[go], slots_platform[go]
-    # The slot: the account already held at that platform, else the first free one.
-    match = slots_platform == choice[:, None]
-    slot = np.where(match.any(axis=1), match.argmax(axis=1), (slots_platform < 0).argmax(axis=1))
+    users = np.flatnonzero(candidates & (pop.cash > 0))
+    uniforms = rng.random(users.size)
+    if not open_platforms.any() or users.size == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    base = cfg.weight_reputation * reputation + cfg.weight_yield * advertised_yield
+    choice, slot = accounts.choose(
+        users,
+        pop.platform,
+        trust,
+        pop.institutional_trust,
+        pop.tip_platform,
+        pop.tip_trust,
+        base.astype(np.float64),
+        open_platforms,
+        cfg.weight_trust,
+        tip_weight,
+        cfg.choice_temperature,
+        pop.withdraw_threshold,
+        uniforms,
+    )
+    go = choice >= 0
+    users, choice, slot = users[go], choice[go], slot[go]
     amounts = pop.cash[users] * cfg.deposit_share
     pop.cash[users] -= amounts
     pop.balance[users, slot] += amounts

@@ -1,0 +1,360 @@
+"""Fused passes over every user's account slots, compiled with numba.
+
+The user phase touches ``(n, K)`` account arrays many times a tick; in numpy each touch
+is a full pass with a temporary, and gathers of per-platform values (``table[platform]``)
+dominate. Each kernel here does one phase's work in a single pass. They are pure: arrays
+(and pre-drawn uniforms or normals from the run's Generator) in, arrays out. Empty slots
+have platform ``-1``; per-platform tables have one entry per platform.
+"""
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def credit_yield(platform, balance, net_rate, n_platforms):  # pragma: no cover - numba
+    """``balance *= 1 + net_rate[platform]`` on open slots.
+
+    Returns:
+        ``(before, after)``: sums of balances per platform before and after crediting.
+    """
+    before = np.zeros(n_platforms)
+    after = np.zeros(n_platforms)
+    n, k_max = platform.shape
+    for i in range(n):
+        for k in range(k_max):
+            p = platform[i, k]
+            if p >= 0:
+                before[p] += balance[i, k]
+                balance[i, k] *= 1.0 + net_rate[p]
+                after[p] += balance[i, k]
+    return before, after
+
+
+@njit(cache=True, nogil=True)
+def trust_and_requests(
+    platform, a, b, balance, g, threshold, prior_weight, forced, need, need_share, trust
+):  # pragma: no cover - numba
+    """Trust of every slot and the withdrawal requests it triggers (MODEL.md step 3).
+
+    ``trust = (a + k g) / (a + b + k)`` is written to ``trust`` (empty slots read ``g``).
+    A slot with money asks for all of it when trust < the user's threshold or the
+    platform is being closed (``forced``), else a ``need_share`` of it when the user has
+    a routine liquidity need (``need``).
+
+    Returns:
+        ``(users, slots, amounts)`` of the requests.
+    """
+    n, k_max = platform.shape
+    users = np.empty(n * k_max, np.int64)
+    slots = np.empty(n * k_max, np.int64)
+    amounts = np.empty(n * k_max)
+    m = 0
+    for i in range(n):
+        gk = prior_weight * g[i]
+        for k in range(k_max):
+            t = (a[i, k] + gk) / (a[i, k] + b[i, k] + prior_weight)
+            trust[i, k] = t
+            p = platform[i, k]
+            if p < 0 or balance[i, k] <= 0.0:
+                continue
+            if t < threshold[i] or forced[p]:
+                amount = balance[i, k]
+            elif need[i]:
+                amount = balance[i, k] * need_share
+            else:
+                continue
+            users[m] = i
+            slots[m] = k
+            amounts[m] = amount
+            m += 1
+    return users[:m], slots[:m], amounts[:m]
+
+
+@njit(cache=True, nogil=True)
+def choose(
+    users,
+    platform,
+    trust,
+    g,
+    tip_platform,
+    tip_trust,
+    base_utility,
+    is_open,
+    weight_trust,
+    tip_weight,
+    temperature,
+    threshold,
+    uniforms,
+):  # pragma: no cover - numba
+    """Softmax platform choice for each candidate user (MODEL.md step 3).
+
+    ``U_j = base_utility_j + weight_trust * own_ij`` where ``own_ij`` is the account's
+    trust if held, ``(1 - tip_weight) g_i + tip_weight tip`` for a neighbour's tip, else
+    ``g_i``. Closed platforms, and platforms not held when all slots are full, are not
+    available. One uniform per user samples the softmax by inverse CDF. A user invests
+    only if their trust in the chosen platform reaches their threshold.
+
+    Returns:
+        ``(chosen, slot)`` per candidate: the platform (-1 for no deposit) and the slot.
+    """
+    m = users.size
+    n_plat = base_utility.size
+    k_max = platform.shape[1]
+    chosen = np.full(m, -1, np.int64)
+    slot_out = np.full(m, -1, np.int64)
+    # exp(U_j) = exp(base_j / T) exp(w own_ij / T): for the platforms a user knows only
+    # through the prior g_i the second factor is common, so those weights are a table
+    # lookup times one exp per user; only held or tipped platforms need their own exp.
+    scaled = base_utility / temperature
+    top = -np.inf
+    for j in range(n_plat):
+        if is_open[j]:
+            top = max(top, scaled[j])
+    base_weight = np.zeros(n_plat)
+    for j in range(n_plat):
+        if is_open[j]:
+            base_weight[j] = np.exp(scaled[j] - top)
+    own = np.empty(n_plat)
+    special = np.zeros(n_plat, np.bool_)
+    cdf = np.empty(n_plat)
+    for r in range(m):
+        i = users[r]
+        gi = g[i]
+        free = -1
+        for k in range(k_max):
+            if platform[i, k] < 0 and free < 0:
+                free = k
+        tp = tip_platform[i]
+        if tp >= 0 and free >= 0:
+            own[tp] = (1.0 - tip_weight) * gi + tip_weight * tip_trust[i]
+            special[tp] = True
+        for k in range(k_max):
+            p = platform[i, k]
+            if p >= 0:
+                own[p] = trust[i, k]
+                special[p] = True
+        # Shift by the largest utility so no exp overflows.
+        generic_u = top + weight_trust * gi / temperature
+        shift = generic_u if free >= 0 else -np.inf
+        for j in range(n_plat):
+            if special[j] and is_open[j]:
+                shift = max(shift, scaled[j] + weight_trust * own[j] / temperature)
+        total = 0.0
+        if shift > -np.inf:
+            generic_factor = np.exp(generic_u - shift) if free >= 0 else 0.0
+            for j in range(n_plat):
+                if not is_open[j]:
+                    weight = 0.0
+                elif special[j]:
+                    weight = np.exp(scaled[j] + weight_trust * own[j] / temperature - shift)
+                else:
+                    weight = base_weight[j] * generic_factor
+                total += weight
+                cdf[j] = total
+        if total <= 0.0:
+            for j in range(n_plat):
+                special[j] = False
+            continue
+        target = uniforms[r] * total
+        pick = -1
+        for j in range(n_plat):
+            if cdf[j] > target:
+                pick = j
+                break
+        if pick < 0:  # target == total at the last step: the last platform with weight
+            for j in range(n_plat - 1, -1, -1):
+                if cdf[j] > (cdf[j - 1] if j > 0 else 0.0):
+                    pick = j
+                    break
+        own_pick = own[pick] if special[pick] else gi
+        for j in range(n_plat):
+            special[j] = False
+        if own_pick < threshold[i]:
+            continue
+        chosen[r] = pick
+        slot = free
+        for k in range(k_max):
+            if platform[i, k] == pick:
+                slot = k
+        slot_out[r] = slot
+    return chosen, slot_out
+
+
+@njit(cache=True, nogil=True)
+def evidence(
+    platform,
+    normals,
+    literacy,
+    literacy_noise,
+    good_base,
+    bad_base,
+    disclosure_weight,
+    signal_base,
+    news_bad,
+    reached,
+    g,
+    good,
+    bad,
+):  # pragma: no cover - numba
+    """Good and bad evidence of every slot from this tick's information (MODEL.md step 6).
+
+    A user reads a disclosure with personal noise ``r_i = z_i literacy_noise (1 - lit_i)``
+    (``z_i`` standard normal); with ``s = clip(signal_base_p + r_i, 0, 1)``:
+    ``good = good_base_p + w_p s`` and
+    ``bad = bad_base_p + w_p (1 - s) + reached_i g_i news_bad_p``,
+    where the bases gather own outcome, incidents and ratings per platform.
+    """
+    n, k_max = platform.shape
+    for i in range(n):
+        reading = normals[i] * literacy_noise * (1.0 - literacy[i])
+        for k in range(k_max):
+            p = platform[i, k]
+            if p < 0:
+                good[i, k] = 0.0
+                bad[i, k] = 0.0
+                continue
+            s = signal_base[p] + reading
+            s = min(max(s, 0.0), 1.0)
+            w = disclosure_weight[p]
+            good[i, k] = good_base[p] + w * s
+            extra = news_bad[p] * g[i] if reached[i] else 0.0
+            bad[i, k] = bad_base[p] + w * (1.0 - s) + extra
+
+
+@njit(cache=True, nogil=True)
+def satisfaction(
+    platform,
+    balance,
+    failed,
+    user_loss,
+    incident,
+    ux,
+    ux_weight,
+    smoothing,
+    threshold,
+    complaint_prob,
+    literacy,
+    uniforms,
+    satisfaction_,
+    rating_prior,
+):  # pragma: no cover - numba
+    """Outcomes, satisfaction, complaints and ratings in one pass (MODEL.md step 8).
+
+    Slot outcome ``(1 - ux_weight) delivery + ux_weight ux_p``, delivery 1 as promised,
+    1/2 under an incident, 0 on a failed withdrawal; the user's outcome is the balance-
+    weighted mean (0 after a loss). Satisfaction moves ``smoothing`` of the way to it. A
+    user whose outcome is below ``threshold`` complains (with probability
+    ``complaint_prob * literacy``) to the platform of their worst slot.
+
+    Returns:
+        ``(complaints, rating, holders)`` per platform; rating is the holders' mean
+        satisfaction, ``rating_prior`` where nobody holds.
+    """
+    n, k_max = platform.shape
+    n_plat = ux.size
+    complaints = np.zeros(n_plat, np.int64)
+    holders = np.zeros(n_plat, np.int64)
+    sums = np.zeros(n_plat)
+    for i in range(n):
+        total = 0.0
+        weighted = 0.0
+        worst = 2.0
+        worst_p = -1
+        for k in range(k_max):
+            p = platform[i, k]
+            if p < 0:
+                continue
+            if failed[i, k]:
+                delivery = 0.0
+            elif incident[p]:
+                delivery = 0.5
+            else:
+                delivery = 1.0
+            out = (1.0 - ux_weight) * delivery + ux_weight * ux[p]
+            w = balance[i, k] + (1.0 if failed[i, k] else 0.0)
+            total += w
+            weighted += w * out
+            if out < worst:
+                worst = out
+                worst_p = p
+        lost = user_loss[i] > 0.0
+        if total <= 0.0 and not lost:
+            continue
+        outcome = 0.0 if lost else weighted / total
+        satisfaction_[i] += smoothing * (outcome - satisfaction_[i])
+        if outcome < threshold and worst_p >= 0 and uniforms[i] < complaint_prob * literacy[i]:
+            complaints[worst_p] += 1
+    for i in range(n):
+        for k in range(k_max):
+            p = platform[i, k]
+            if p >= 0:
+                holders[p] += 1
+                sums[p] += satisfaction_[i]
+    rating = rating_prior.copy()
+    for j in range(n_plat):
+        if holders[j] > 0:
+            rating[j] = sums[j] / holders[j]
+    return complaints, rating, holders
+
+
+@njit(cache=True, nogil=True)
+def account_summary(
+    platform, a, b, balance, g, prior_weight, bins, n_platforms
+):  # pragma: no cover
+    """Trust statistics of open accounts for the metrics (MODEL.md step 10).
+
+    Returns:
+        ``(count, trust_sum, trust_balance_sum, balance_sum, histogram, plat_trust_sum,
+        plat_holders, invested_users)``; the histogram has ``bins`` bins over [0, 1].
+    """
+    n, k_max = platform.shape
+    hist = np.zeros(bins, np.int64)
+    plat_trust = np.zeros(n_platforms)
+    plat_holders = np.zeros(n_platforms, np.int64)
+    count = 0
+    trust_sum = 0.0
+    trust_balance = 0.0
+    balance_sum = 0.0
+    invested = 0
+    for i in range(n):
+        holds = False
+        for k in range(k_max):
+            p = platform[i, k]
+            if p < 0:
+                continue
+            holds = True
+            t = (a[i, k] + prior_weight * g[i]) / (a[i, k] + b[i, k] + prior_weight)
+            count += 1
+            trust_sum += t
+            trust_balance += t * balance[i, k]
+            balance_sum += balance[i, k]
+            hist[min(int(t * bins), bins - 1)] += 1
+            plat_trust[p] += t
+            plat_holders[p] += 1
+        if holds:
+            invested += 1
+    return count, trust_sum, trust_balance, balance_sum, hist, plat_trust, plat_holders, invested
+
+
+@njit(cache=True, nogil=True)
+def speaker_opinions(platform, a, b, balance, g, prior_weight, speakers):  # pragma: no cover
+    """For each speaker: the platform they hold most money in and their trust in it.
+
+    Returns:
+        ``(platform, trust)`` per speaker; platform -1 for a speaker with no account.
+    """
+    m = speakers.size
+    said = np.full(m, -1, np.int64)
+    trust = np.zeros(m, np.float32)
+    k_max = platform.shape[1]
+    for r in range(m):
+        i = speakers[r]
+        best = -1.0
+        for k in range(k_max):
+            p = platform[i, k]
+            if p >= 0 and balance[i, k] > best:
+                best = balance[i, k]
+                said[r] = p
+                trust[r] = (a[i, k] + prior_weight * g[i]) / (a[i, k] + b[i, k] + prior_weight)
+    return said, trust

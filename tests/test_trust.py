@@ -1,0 +1,251 @@
+"""Beta-reputation trust (sim.trust) against its closed forms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from sim.trust import beta_trust, nudge, steady_state, update_evidence
+
+unit = st.floats(0.0, 1.0, allow_nan=False)
+nonneg = st.floats(0.0, 1e6, allow_nan=False, allow_infinity=False)
+weight = st.floats(1e-3, 1e3, allow_nan=False, allow_infinity=False)
+
+
+def iterate(a0, b0, good, bad, lam, w_plus, w_minus, ticks):
+    """Run ``update_evidence`` ``ticks`` times on float64 copies; return the trajectory."""
+    a = np.array([a0], dtype=np.float64)
+    b = np.array([b0], dtype=np.float64)
+    good_arr, bad_arr = np.array([good]), np.array([bad])
+    traj = []
+    for _ in range(ticks):
+        update_evidence(a, b, good_arr, bad_arr, lam, w_plus, w_minus)
+        traj.append((a[0], b[0]))
+    return np.array(traj)
+
+
+def closed_trust(a, b, g, k):
+    return (a + k * g) / (a + b + k)
+
+
+# --- beta_trust ----------------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    ab=hnp.arrays(np.float64, (2, 7), elements=nonneg),
+    g=hnp.arrays(np.float64, 7, elements=unit),
+    k=weight,
+)
+def test_beta_trust_matches_formula(ab, g, k):
+    a, b = ab
+    expected = [(a[i] + k * g[i]) / (a[i] + b[i] + k) for i in range(a.size)]
+    np.testing.assert_allclose(beta_trust(a, b, g, k), expected, rtol=1e-12)
+    # Inputs are not modified.
+    np.testing.assert_array_equal(ab, np.vstack([a, b]))
+
+
+def test_beta_trust_broadcasts_prior_per_row_and_writes_out():
+    a = np.array([[0.0, 2.0], [1.0, 0.0]])
+    b = np.array([[0.0, 1.0], [3.0, 0.0]])
+    g = np.array([0.2, 0.9])
+    k = 2.0
+    expected = np.array(
+        [
+            [(0 + 2 * 0.2) / 2, (2 + 2 * 0.2) / (3 + 2)],
+            [(1 + 2 * 0.9) / (4 + 2), (0 + 2 * 0.9) / 2],
+        ]
+    )
+    np.testing.assert_allclose(beta_trust(a, b, g[:, None], k), expected, rtol=1e-14)
+    out = np.empty_like(a)
+    res = beta_trust(a, b, g[:, None], k, out=out)
+    assert res is out
+    np.testing.assert_allclose(out, expected, rtol=1e-14)
+    # No evidence: trust is the prior g.
+    zero = np.zeros(2)
+    np.testing.assert_allclose(beta_trust(zero, zero, g, k), g)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    ab=hnp.arrays(np.float64, (2, 5), elements=nonneg),
+    g=hnp.arrays(np.float64, 5, elements=unit),
+    k=weight,
+)
+def test_beta_trust_in_unit_interval(ab, g, k):
+    t = beta_trust(ab[0], ab[1], g, k)
+    assert np.all(t >= 0.0)
+    assert np.all(t <= 1.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    ab=hnp.arrays(np.float32, (2, 5), elements=st.floats(0.0, 1e4, width=32)),
+    g=hnp.arrays(np.float32, 5, elements=st.floats(0.0, 1.0, width=32)),
+    k=st.floats(0.125, 128.0, width=32),
+)
+def test_beta_trust_in_unit_interval_float32(ab, g, k):
+    """The model stores evidence in float32; rounding must not leave [0, 1]."""
+    t = beta_trust(ab[0], ab[1], g, np.float32(k))
+    assert np.all((t >= 0.0) & (t <= 1.0))
+
+
+# --- update_evidence: steady state, evidence ratio, asymmetry, forgetting -------------------
+
+
+@pytest.mark.parametrize(
+    ("good", "bad", "g", "k", "lam", "w_plus", "w_minus"),
+    [
+        (1.0, 0.0, 0.5, 4.0, 0.9, 1.0, 2.5),
+        (0.3, 0.7, 0.2, 2.0, 0.8, 1.0, 1.0),
+        (0.25, 0.05, 0.55, 4.0, 0.97, 1.0, 2.5),
+        (0.0, 0.0, 0.7, 4.0, 0.95, 1.0, 2.5),
+        (2.0, 1.0, 0.0, 1.0, 0.5, 0.5, 3.0),
+    ],
+)
+def test_constant_evidence_converges_to_steady_state(good, bad, g, k, lam, w_plus, w_minus):
+    a0, b0 = 7.0, 3.0
+    ticks = int(np.ceil(np.log(1e-13) / np.log(lam)))
+    traj = iterate(a0, b0, good, bad, lam, w_plus, w_minus, ticks)
+    a_star = w_plus * good / (1.0 - lam)
+    b_star = w_minus * bad / (1.0 - lam)
+    # The whole trajectory is the closed form a_t = lam^t a0 + a* (1 - lam^t).
+    t = np.arange(1, ticks + 1)
+    np.testing.assert_allclose(traj[:, 0], lam**t * a0 + a_star * (1 - lam**t), rtol=1e-10)
+    np.testing.assert_allclose(traj[:, 1], lam**t * b0 + b_star * (1 - lam**t), rtol=1e-10)
+    expected = steady_state(good, bad, g, k, lam, w_plus, w_minus)
+    assert expected == pytest.approx(closed_trust(a_star, b_star, g, k), rel=1e-12)
+    got = beta_trust(traj[-1:, 0], traj[-1:, 1], g, k)[0]
+    assert got == pytest.approx(expected, abs=1e-9)
+
+
+@pytest.mark.parametrize(("good", "bad"), [(0.8, 0.2), (0.1, 0.9), (3.0, 1.0), (0.5, 0.5)])
+@pytest.mark.parametrize("g", [0.0, 0.4, 1.0])
+@pytest.mark.parametrize("w", [1.0, 2.0])
+def test_no_forgetting_tends_to_evidence_ratio(good, bad, g, w):
+    k = 4.0
+    ratio = good / (good + bad)
+    n_ticks = 2000
+    traj = iterate(0.0, 0.0, good, bad, 1.0, w, w, n_ticks)
+    trust = beta_trust(traj[:, 0], traj[:, 1], g, k)
+    n = np.arange(1, n_ticks + 1)
+    # Exact: a_n = w n good, b_n = w n bad.
+    np.testing.assert_allclose(traj[:, 0], w * n * good, rtol=1e-12)
+    np.testing.assert_allclose(traj[:, 1], w * n * bad, rtol=1e-12)
+    # |t_n - ratio| = k |g - ratio| / (w n (good + bad) + k) <= k / (n (good + bad) + k).
+    err = np.abs(trust - ratio)
+    bound = k / (w * n * (good + bad) + k)
+    assert np.all(err <= bound + 1e-12)
+    assert np.all(err <= k / (n * (good + bad) + k) + 1e-12)
+    np.testing.assert_allclose(err, k * abs(g - ratio) / (w * n * (good + bad) + k), atol=1e-12)
+    assert err[-1] < 0.01
+
+
+@pytest.mark.parametrize("lam", [1.0, 0.97, 0.8])
+@pytest.mark.parametrize("a0", [0.0, 3.0])
+def test_asymmetry_bad_evidence_moves_trust_further(lam, a0):
+    """From the symmetric point (a = b, g = 1/2) bad evidence pulls further than good."""
+    k, g, w_plus, w_minus, n_ticks = 4.0, 0.5, 1.0, 2.5, 40
+    up = iterate(a0, a0, 1.0, 0.0, lam, w_plus, w_minus, n_ticks)
+    down = iterate(a0, a0, 0.0, 1.0, lam, w_plus, w_minus, n_ticks)
+    t_up = beta_trust(up[:, 0], up[:, 1], g, k)
+    t_down = beta_trust(down[:, 0], down[:, 1], g, k)
+    # Closed-form trajectories: S_n = sum_{i<n} lam^i, c = lam^n a0.
+    n = np.arange(1, n_ticks + 1)
+    s = n.astype(float) if lam == 1.0 else (1 - lam**n) / (1 - lam)
+    c = lam**n * a0
+    np.testing.assert_allclose(t_up, (c + w_plus * s + k * g) / (2 * c + w_plus * s + k), 1e-12)
+    np.testing.assert_allclose(t_down, (c + k * g) / (2 * c + w_minus * s + k), rtol=1e-12)
+    rise, drop = t_up - 0.5, 0.5 - t_down
+    assert np.all(rise > 0)
+    assert np.all(drop > rise)
+
+
+def test_symmetric_weights_move_trust_equally():
+    """Control for the asymmetry test: with w_minus == w_plus rise and drop are equal."""
+    k, g = 4.0, 0.5
+    up = iterate(1.0, 1.0, 1.0, 0.0, 0.9, 1.5, 1.5, 30)
+    down = iterate(1.0, 1.0, 0.0, 1.0, 0.9, 1.5, 1.5, 30)
+    rise = beta_trust(up[:, 0], up[:, 1], g, k) - 0.5
+    drop = 0.5 - beta_trust(down[:, 0], down[:, 1], g, k)
+    np.testing.assert_allclose(rise, drop, rtol=1e-12)
+
+
+@pytest.mark.parametrize("lam", [0.97, 0.8, 0.5])
+def test_forgetting_without_evidence_is_geometric(lam):
+    a0 = np.array([5.0, 0.0, 12.0, 1.0])
+    b0 = np.array([1.0, 8.0, 12.0, 0.0])
+    g = np.array([0.3, 0.6, 0.9, 0.1])
+    k = 4.0
+    a, b = a0.copy(), b0.copy()
+    zero = np.zeros_like(a)
+    prev_gap = np.abs(beta_trust(a, b, g, k) - g)
+    for t in range(1, 201):
+        update_evidence(a, b, zero, zero, lam, 1.0, 2.5)
+        np.testing.assert_allclose(a, a0 * lam**t, rtol=1e-12)
+        np.testing.assert_allclose(b, b0 * lam**t, rtol=1e-12)
+        trust = beta_trust(a, b, g, k)
+        gap = np.abs(trust - g)
+        expected_gap = np.abs(lam**t * (a0 - g * (a0 + b0))) / (lam**t * (a0 + b0) + k)
+        np.testing.assert_allclose(gap, expected_gap, rtol=1e-9, atol=1e-15)
+        assert np.all(gap <= prev_gap + 1e-15)
+        prev_gap = gap
+    # The prior takes over: after 200 ticks at most lam^200 * max(a0, b0) / k of the gap is left.
+    assert np.all(prev_gap <= lam**200 * np.maximum(a0, b0) / k + 1e-15)
+
+
+def test_update_evidence_is_in_place_and_elementwise():
+    a = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+    b = np.array([0.5, 0.0, 4.0], dtype=np.float32)
+    good = np.array([1.0, 0.0, 0.5], dtype=np.float32)
+    bad = np.array([0.0, 2.0, 0.5], dtype=np.float32)
+    a_id, b_id = id(a), id(b)
+    update_evidence(a, b, good, bad, np.float32(0.9), np.float32(1.0), np.float32(2.5))
+    assert id(a) == a_id and id(b) == b_id
+    assert a.dtype == np.float32 and b.dtype == np.float32
+    np.testing.assert_allclose(a, [0.9 + 1.0, 1.8, 2.7 + 0.5], rtol=1e-6)
+    np.testing.assert_allclose(b, [0.45, 5.0, 3.6 + 1.25], rtol=1e-6)
+
+
+# --- nudge ---------------------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    x=hnp.arrays(np.float64, 6, elements=unit),
+    up=hnp.arrays(np.float64, 6, elements=unit),
+    split=hnp.arrays(np.float64, 6, elements=unit),
+)
+def test_nudge_closed_form_and_bounds(x, up, split):
+    down = (1.0 - up) * split  # up + down <= 1
+    expected = x + up * (1.0 - x) - down * x
+    y = x.copy()
+    nudge(y, up, down)
+    np.testing.assert_allclose(y, expected, atol=1e-15)
+    assert np.all((y >= 0.0) & (y <= 1.0))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    x=hnp.arrays(np.float32, 6, elements=st.floats(0.0, 1.0, width=32)),
+    up=st.floats(0.0, 1.0),
+    down=st.floats(0.0, 1.0),
+)
+def test_nudge_stays_in_unit_interval_for_any_shares(x, up, down):
+    y = x.copy()
+    nudge(y, up, down)
+    assert y.dtype == np.float32
+    assert np.all((y >= 0.0) & (y <= 1.0))
+
+
+def test_nudge_directions():
+    x = np.array([0.2, 0.5, 0.8])
+    up_only = x.copy()
+    nudge(up_only, 0.5, 0.0)
+    np.testing.assert_allclose(up_only, [0.6, 0.75, 0.9])
+    down_only = x.copy()
+    nudge(down_only, 0.0, 0.5)
+    np.testing.assert_allclose(down_only, [0.1, 0.25, 0.4])
