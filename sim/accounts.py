@@ -231,6 +231,7 @@ def satisfaction(
     incident,
     ux,
     ux_weight,
+    incident_delivery,
     smoothing,
     threshold,
     complaint_prob,
@@ -242,10 +243,10 @@ def satisfaction(
     """Outcomes, satisfaction, complaints and ratings in one pass (MODEL.md step 8).
 
     Slot outcome ``(1 - ux_weight) delivery + ux_weight ux_p``, delivery 1 as promised,
-    1/2 under an incident, 0 on a failed withdrawal; the user's outcome is the balance-
-    weighted mean (0 after a loss). Satisfaction moves ``smoothing`` of the way to it. A
-    user whose outcome is below ``threshold`` complains (with probability
-    ``complaint_prob * literacy``) to the platform of their worst slot.
+    ``incident_delivery`` under an outage or breach, 0 on a failed withdrawal; the user's
+    outcome is the balance-weighted mean (0 after a loss). Satisfaction moves
+    ``smoothing`` of the way to it. A user whose outcome is below ``threshold`` complains
+    (with probability ``complaint_prob * literacy``) to the platform of their worst slot.
 
     Returns:
         ``(complaints, rating, holders)`` per platform; rating is the holders' mean
@@ -268,7 +269,7 @@ def satisfaction(
             if failed[i, k]:
                 delivery = 0.0
             elif incident[p]:
-                delivery = 0.5
+                delivery = incident_delivery
             else:
                 delivery = 1.0
             out = (1.0 - ux_weight) * delivery + ux_weight * ux[p]

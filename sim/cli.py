@@ -6,6 +6,7 @@
 naming the key, the value and what is allowed.
 """
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -30,6 +31,7 @@ def _run(cfg: DictConfig) -> None:
     except ConfigError as err:
         if hydra_cfg.mode == RunMode.MULTIRUN:
             raise  # a sweep records the job as failed and goes on
+        _remove_if_empty(Path(hydra_cfg.runtime.output_dir))
         print(f"trustsim: error: {err}", file=sys.stderr)
         raise SystemExit(EXIT_BAD_INPUT) from None
     _started = True
@@ -42,6 +44,13 @@ def _run(cfg: DictConfig) -> None:
         f"platforms_active={final['platforms_active']:.0f}\n"
         f"trustsim: outputs written to {out}"
     )
+
+
+def _remove_if_empty(folder: Path) -> None:
+    """Remove a run folder that holds only Hydra's records (the run never started)."""
+    entries = list(folder.iterdir()) if folder.is_dir() else []
+    if all(e.name == ".hydra" or e.suffix == ".log" for e in entries):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def main() -> None:

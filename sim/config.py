@@ -78,7 +78,9 @@ class PopulationConfig:
     weight_reputation: float = _pos(1.0, "utility weight of public reputation", open_lo=False)
     weight_yield: float = _pos(5.0, "utility weight of advertised annual yield", open_lo=False)
     weight_trust: float = _pos(3.0, "utility weight of own trust", open_lo=False)
+    initial_satisfaction: float = _p(0.5, doc="satisfaction (and platform ratings) at tick 0")
     satisfaction_smoothing: float = _p(0.1, doc="weight of this tick's outcome in satisfaction")
+    incident_delivery: float = _p(0.5, doc="delivery score of a tick with an outage or breach")
     ux_weight: float = _p(0.3, doc="share of the outcome that is user experience")
     complaint_threshold: float = _p(0.4, doc="outcome below which a user may complain")
     complaint_prob: float = _p(0.5, doc="chance a dissatisfied user complains (times literacy)")
@@ -217,9 +219,6 @@ class RegulatorConfig:
     complaint_saturation: float = _pos(0.05, "complaints / users at which response saturates")
     education_rate: float = _p(0.0005, doc="literacy gain toward 1 per tick")
     news_reach: float = _p(0.5, doc="share of users who hear enforcement news")
-    rebuttal_delay: int = _count(4, lo=0, doc="ticks before a false rumour is rebutted")
-    rebuttal_reach: float = _p(0.5, doc="share of spreaders a rebuttal reaches")
-    rule_lag: int = _count(0, lo=0, doc="ticks before new products come under the rules")
 
 
 @dataclass

@@ -73,7 +73,7 @@ class TrustModel(mesa.Model):
         self.adapters: list[Callable[[TrustModel, np.random.Generator], None]] = []
         n_plat = len(self.platforms)
         self.complaints = np.zeros(n_plat, dtype=np.int64)
-        self.rating = np.full(n_plat, 0.5)
+        self.rating = np.full(n_plat, cfg.population.initial_satisfaction)
         self.macro = 1.0
         self.event_log: list[dict[str, Any]] = []
         self.platform_rows: list[dict[str, Any]] = []

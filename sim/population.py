@@ -93,7 +93,7 @@ def init_population(cfg: PopulationConfig, rng: np.random.Generator) -> Populati
         cash=wealth * cfg.investable_share,
         withdraw_threshold=rng.uniform(cfg.threshold_low, cfg.threshold_high, n).astype(F32),
         institutional_trust=g.astype(F32),
-        satisfaction=np.full(n, 0.5, dtype=F32),
+        satisfaction=np.full(n, cfg.initial_satisfaction, dtype=F32),
         ever_invested=np.zeros(n, dtype=bool),
         platform=np.full((n, k), -1, dtype=np.int32),
         a=np.zeros((n, k), dtype=F32),

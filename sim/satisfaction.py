@@ -31,6 +31,7 @@ def update_satisfaction(model: "TrustModel", rng: np.random.Generator) -> tuple:
         incident,
         model.lever_matrix()[:, 3].astype(F32),
         F32(cfg.ux_weight),
+        F32(cfg.incident_delivery),
         F32(cfg.satisfaction_smoothing),
         F32(cfg.complaint_threshold),
         F32(cfg.complaint_prob),
