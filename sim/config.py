@@ -199,6 +199,7 @@ class PlatformsConfig:
     collapse_failed_share: float = _p(0.02, doc="failed withdrawals / liabilities that collapse")
     fire_sale_haircut: float = _p(0.6, doc="loss on loans sold in a disorderly collapse")
     orderly_haircut: float = _p(0.15, doc="loss on loans run off in an orderly wind-down")
+    exit_haircut: float = _p(0.02, doc="loss on loans of a going concern that exits in order")
     liquidity_stress: float = _p(0.05, doc="cash / liabilities below which RegTech may flag")
 
 
@@ -219,6 +220,18 @@ class RegulatorConfig:
     complaint_saturation: float = _pos(0.05, "complaints / users at which response saturates")
     education_rate: float = _p(0.0005, doc="literacy gain toward 1 per tick")
     news_reach: float = _p(0.5, doc="share of users who hear enforcement news")
+    rebuttal: bool = True
+    rebuttal_delay: int = _count(4, lo=0, doc="ticks before a false rumour is rebutted")
+    rebuttal_reach: float = _p(0.6, doc="share of users a rebuttal reaches per tick")
+    rule_lag: int = _count(26, doc="ticks before a new product line comes under the rules")
+    peer_audit_rate: float = _p(0.0, doc="chance per tick of an industry peer audit")
+    peer_audit_accuracy: float = _p(0.5, doc="chance a peer audit finds a violation")
+    blacklist: bool = False
+    adaptive: bool = False
+    adapt_target: float = _p(0.02, doc="violation rate the adaptive regulator tolerates")
+    adapt_gain: float = _pos(3.0, "tightening per unit of relative excess", open_lo=False)
+    adapt_smoothing: float = _p(0.1, doc="weight of this tick in the violation-rate average")
+    max_tightening: float = _pos(4.0, "cap on the adaptive multiplier", lo=1.0, open_lo=False)
 
 
 @dataclass
@@ -236,6 +249,11 @@ class AdaptationConfig:
 
     enabled: bool = False
     every: int = _count(13, doc="ticks between adaptation rounds")
+    performance: str = field(default="growth", metadata={"choices": ("growth", "profit")})
+    selection_intensity: float = _pos(20.0, "Fermi rule beta on performance differences", lo=0.0)
+    mutation_rate: float = _p(0.1, doc="chance a lever mutates after a round")
+    mutation_sd: float = _pos(0.05, "sd of a lever mutation", lo=0.0)
+    switch_cost: float = _p(0.002, doc="cost of switching strategy, share of liabilities")
 
 
 @dataclass
@@ -304,7 +322,12 @@ register_configs()
 # --- validation ------------------------------------------------------------------------
 
 
-def _check_field(key: str, value: Any, meta: dict[str, Any]) -> None:
+def check_field(key: str, value: Any, meta: dict[str, Any], kind: type | None = None) -> None:
+    """Check one value against its field's type (if given) and metadata (range, choices)."""
+    if kind is int and (not isinstance(value, int) or isinstance(value, bool)):
+        raise ConfigError(key, value, "a whole number")
+    if kind is float and (not isinstance(value, int | float) or isinstance(value, bool)):
+        raise ConfigError(key, value, "a number")
     if "choices" in meta and value not in meta["choices"]:
         raise ConfigError(key, value, "one of " + ", ".join(meta["choices"]))
     lo, hi = meta.get("lo"), meta.get("hi")
@@ -331,7 +354,7 @@ def _check_dataclass(obj: Any, prefix: str) -> None:
                 if dataclasses.is_dataclass(item):
                     _check_dataclass(item, f"{key}.{name}.")
         else:
-            _check_field(key, value, f.metadata)
+            check_field(key, value, f.metadata)
 
 
 def _check_relations(cfg: Config) -> None:
@@ -386,7 +409,7 @@ def validate(cfg: Config) -> Config:
     _check_relations(cfg)
     from sim.events import build_schedule  # events validate their own parameters
 
-    build_schedule(cfg.scenario.events, cfg.ticks)
+    build_schedule(cfg.scenario.events, cfg.ticks, cfg.platforms.count)
     return cfg
 
 

@@ -238,6 +238,54 @@ def complaints(model: "TrustModel") -> float:
     return float(model.complaints.sum())
 
 
+@metric("rumour_reach")
+def rumour_reach(model: "TrustModel") -> float:
+    """Share of users who have heard a rumour that has started (union over rumours)."""
+    if not model.rumours:
+        return 0.0
+    heard = np.zeros(model.population.n, dtype=bool)
+    for rumour in model.rumours:
+        heard |= rumour.heard()
+    return float(heard.mean())
+
+
+@metric("rumour_spreaders")
+def rumour_spreaders(model: "TrustModel") -> float:
+    """Share of users spreading a rumour now."""
+    from sim.rumour import SPREADER
+
+    if not model.rumours:
+        return 0.0
+    spreading = np.zeros(model.population.n, dtype=bool)
+    for rumour in model.rumours:
+        spreading |= rumour.status == SPREADER
+    return float(spreading.mean())
+
+
+@metric("rumour_withdrawals")
+def rumour_withdrawals(model: "TrustModel") -> float:
+    """Money believers of a live rumour asked back from its target this tick."""
+    return model.rumour_withdrawals
+
+
+@metric("sandbox_admissions")
+def sandbox_admissions(model: "TrustModel") -> float:
+    """Platforms admitted to a sandbox so far."""
+    return model.sandbox_admissions
+
+
+@metric("sandbox_graduations")
+def sandbox_graduations(model: "TrustModel") -> float:
+    """Sandbox platforms that passed their review so far."""
+    return model.sandbox_graduations
+
+
+@metric("regulator_tightening")
+def regulator_tightening(model: "TrustModel") -> float:
+    """The adaptive regulator's multiplier on inspections and penalties (1 = none)."""
+    return model.regulator.tightening
+
+
 def platform_rows(model: "TrustModel") -> list[dict[str, Any]]:
     """One ``platforms.parquet`` row per platform for this tick."""
     s = summary(model)
@@ -264,6 +312,9 @@ def platform_rows(model: "TrustModel") -> list[dict[str, Any]]:
             "advertised_yield": p.advertised_yield,
             "violations_detected": p.violations_detected,
             "flagged": p.flagged,
+            "blacklisted": p.blacklisted,
+            "in_sandbox": p.sandbox is not None,
+            "unregulated_product": p.unregulated(model.tick),
         }
         row.update(zip(LEVERS, map(float, levers), strict=True))
         rows.append(row)

@@ -8,6 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sim import metrics
+from sim.adaptation import fermi_imitation
 from sim.agents import Platform, Regulator, Status, User
 from sim.config import LEVERS, Config, validate
 from sim.events import build_schedule
@@ -68,19 +69,31 @@ class TrustModel(mesa.Model):
         self.platforms: list[Platform] = self._create_platforms(self.rngs["platforms_init"])
         for i in range(pop_cfg.n_users):
             User(self, i)
-        self.event_schedule = build_schedule(cfg.scenario.events, cfg.ticks)
-        # Step 9 hook: callables (model, rng) run every ``adaptation.every`` ticks when enabled.
-        self.adapters: list[Callable[[TrustModel, np.random.Generator], None]] = []
+        self.event_schedule = build_schedule(cfg.scenario.events, cfg.ticks, cfg.platforms.count)
+        # Step 9: callables (model, rng) run every ``adaptation.every`` ticks when enabled;
+        # Fermi imitation by default, and a hook for other adaptation rules.
+        self.adapters: list[Callable[[TrustModel, np.random.Generator], None]] = [fermi_imitation]
         n_plat = len(self.platforms)
         self.complaints = np.zeros(n_plat, dtype=np.int64)
         self.rating = np.full(n_plat, cfg.population.initial_satisfaction)
         self.macro = 1.0
+        self.macro_until = 0
+        self.rumours: list = []  # live and past rumours (sim.events.rumour.LiveRumour)
+        self.campaigns: list = []  # running education campaigns
+        self.ramps: list = []  # regulator parameters moving over time (policy shifts)
+        self.sandbox_admissions = 0
+        self.sandbox_graduations = 0
         self.event_log: list[dict[str, Any]] = []
         self.platform_rows: list[dict[str, Any]] = []
         self.user_losses_cum = 0.0
         self.violations_total = 0
         self._reset_tick_state()
         self._initial_deposits()
+        self.adaptation_snapshot = {
+            "share": self.liabilities / max(float(self.liabilities.sum()), 1e-12),
+            "liabilities": self.liabilities.copy(),
+            "equity": np.array([p.assets for p in self.platforms]) - self.liabilities,
+        }
         self.datacollector = mesa.DataCollector(model_reporters=metrics.reporters())
         self.record()
 
@@ -103,25 +116,66 @@ class TrustModel(mesa.Model):
         expected_deposits = (
             pop.cash.sum() * self.cfg.population.initial_investor_share
         ) / cfg.count
-        platforms = []
-        for j, name in enumerate(strategies):
-            strategy = cfg.strategies[str(name)]
-            levers = np.array([getattr(strategy, lever) for lever in LEVERS])
-            levers = np.clip(levers + rng.normal(0.0, cfg.lever_jitter, len(LEVERS)), 0.0, 1.0)
-            yield_ = strategy.advertised_yield + (cfg.fraud_yield_premium if fraudulent[j] else 0.0)
-            platforms.append(
-                Platform(
-                    self,
-                    index=j,
-                    strategy=str(name),
-                    levers=levers,
-                    advertised_yield=yield_,
-                    base_default=rng.uniform(cfg.default_rate_low, cfg.default_rate_high),
-                    fraudulent=bool(fraudulent[j]),
-                    capital=cfg.capital_share * expected_deposits,
-                )
+        self._capital = cfg.capital_share * expected_deposits
+        return [
+            self._new_platform(
+                j,
+                str(name),
+                bool(fraudulent[j]),
+                rng.uniform(cfg.default_rate_low, cfg.default_rate_high),
+                self._capital,
+                rng,
             )
-        return platforms
+            for j, name in enumerate(strategies)
+        ]
+
+    def _new_platform(
+        self,
+        index: int,
+        strategy: str,
+        fraudulent: bool,
+        base_default: float,
+        capital: float,
+        rng: np.random.Generator,
+        status: Status = Status.ACTIVE,
+    ) -> Platform:
+        """A platform playing ``strategy`` with its own jitter of the levers."""
+        cfg = self.cfg.platforms
+        spec = cfg.strategies[strategy]
+        levers = np.array([getattr(spec, lever) for lever in LEVERS])
+        levers = np.clip(levers + rng.normal(0.0, cfg.lever_jitter, len(LEVERS)), 0.0, 1.0)
+        platform = Platform(
+            self,
+            index=index,
+            strategy=strategy,
+            levers=levers,
+            advertised_yield=spec.advertised_yield + (cfg.fraud_yield_premium if fraudulent else 0),
+            base_default=base_default,
+            fraudulent=fraudulent,
+            capital=capital,
+        )
+        platform.status = status
+        return platform
+
+    def add_platform(
+        self, strategy: str, *, fraudulent: bool, base_default: float, status: Status
+    ) -> Platform:
+        """A platform enters the market now (scenario events: entry, sandbox)."""
+        platform = self._new_platform(
+            len(self.platforms),
+            strategy,
+            fraudulent,
+            base_default,
+            self._capital,
+            self.rngs["events"],
+            status,
+        )
+        self.platforms.append(platform)
+        self.liabilities = np.append(self.liabilities, 0.0)
+        self.complaints = np.append(self.complaints, 0)
+        self.rating = np.append(self.rating, self.cfg.population.initial_satisfaction)
+        self.platform_users = np.append(self.platform_users, 0)
+        return platform
 
     def _initial_deposits(self) -> None:
         """Tick 0: a share of users already hold an account, chosen by the usual rule."""
@@ -152,6 +206,19 @@ class TrustModel(mesa.Model):
         """Which platforms operate and take deposits."""
         return np.array([p.is_open for p in self.platforms])
 
+    def accepting_mask(self) -> np.ndarray:
+        """Which platforms take new deposits: open, and under any sandbox exposure cap."""
+        market = float(self.liabilities.sum())
+        return np.array(
+            [
+                p.is_open
+                and (
+                    p.sandbox is None or self.liabilities[p.index] < p.sandbox.exposure_cap * market
+                )
+                for p in self.platforms
+            ]
+        )
+
     def advertised_yields(self) -> np.ndarray:
         """Annual yield each platform advertises."""
         return np.array([p.advertised_yield for p in self.platforms])
@@ -163,7 +230,9 @@ class TrustModel(mesa.Model):
     def reputation(self) -> np.ndarray:
         """Public reputation: the published rating where ratings are open, else the mean."""
         openness = np.array([p.lever("rating_openness") for p in self.platforms])
-        return openness * self.rating + (1.0 - openness) * self.rating.mean()
+        reputation = openness * self.rating + (1.0 - openness) * self.rating.mean()
+        blacklisted = np.array([p.blacklisted for p in self.platforms])
+        return np.where(blacklisted, 0.0, reputation)
 
     def random_order[T](self, items: Sequence[T], rng: np.random.Generator) -> list[T]:
         """``items`` in an order drawn from ``rng`` (MODEL.md: order within a phase is random)."""
@@ -205,14 +274,28 @@ class TrustModel(mesa.Model):
         self.failed_requests = (np.empty(0, np.int64), np.empty(0, np.int64))
         self.user_loss = np.zeros(pop.n)
         self.sector_shock = 0.0
+        self.rumour_withdrawals = 0.0
         self.wom_net = 0.0
         self.failed_count = 0
 
     def apply_scheduled_events(self) -> None:
-        """Step 1: scenario events due this tick change the world."""
+        """Step 1: scenario events due this tick change the world; running ones go on."""
         for event in self.event_schedule.get(self.tick, ()):
-            event.apply(self)
             self.log_event("scheduled", **event.record())
+            event.apply(self)
+        for ramp in self.ramps:
+            value = ramp.value(self.tick)
+            setattr(self.regulator, ramp.key, type(getattr(self.regulator, ramp.key))(value))
+        self.ramps = [r for r in self.ramps if r.last_tick > self.tick]
+        if self.macro != 1.0 and self.tick >= self.macro_until:
+            self.macro = 1.0
+        for campaign in self.campaigns:
+            self.population.educate(campaign.rate, campaign.reached)
+        self.campaigns = [c for c in self.campaigns if c.until > self.tick]
+        for p in self.platforms:
+            if p.product is not None and self.tick >= p.product.regulated_from:
+                p.product = None
+                self.log_event("product_regulated", platform=p.index)
 
     def operate_platforms(self) -> None:
         """Step 2: users earn income; balances earn yield; platforms run their books."""
@@ -246,7 +329,7 @@ class TrustModel(mesa.Model):
         _, plat, amounts = choose_and_deposit(
             pop,
             trust,
-            self.open_mask(),
+            self.accepting_mask(),
             self.reputation(),
             self.advertised_yields(),
             pcfg,
@@ -279,6 +362,10 @@ class TrustModel(mesa.Model):
         paid_per = np.bincount(plat[paid], pa, minlength=n_plat)
         for p in self.platforms:
             p.cash -= paid_per[p.index]
+        for rumour in self.rumours:
+            if rumour.live:
+                caused = rumour.believes[users] & (plat == rumour.platform)
+                self.rumour_withdrawals += float(amounts[caused].sum())
         failed = ~paid
         self.failed[users[failed], slots[failed]] = True
         self.failed_requests = (users[failed], slots[failed])
@@ -295,7 +382,9 @@ class TrustModel(mesa.Model):
                 p.rebalance(self.liabilities[p.index])
         pop.close_empty()
 
-    def wind_down(self, platform: Platform, *, orderly: bool, reason: str) -> None:
+    def wind_down(
+        self, platform: Platform, *, orderly: bool, reason: str, status: Status | None = None
+    ) -> None:
         """Close a platform and pay its users what its assets recover.
 
         Users recover ``min(1, value / liabilities)`` of their balances, where value is
@@ -310,7 +399,7 @@ class TrustModel(mesa.Model):
         balances = pop.balance[held]
         liabilities = float(balances.sum())
         market = float(self.liabilities.sum())
-        haircut = platform.resolution_haircut(orderly)
+        haircut = platform.resolution_haircut(orderly, exit_=status == Status.EXITED)
         value = platform.cash + platform.loans * (1.0 - haircut)
         recovery = min(1.0, value / liabilities) if liabilities > 0 else 1.0
         payout = balances * recovery
@@ -329,13 +418,14 @@ class TrustModel(mesa.Model):
         self.flows.equity_distributed += max(value - paid_out, 0.0)
         self.user_losses_cum += lost
         platform.cash = platform.loans = 0.0
-        platform.status = Status.WOUND_DOWN if orderly else Status.COLLAPSED
+        platform.status = status or (Status.WOUND_DOWN if orderly else Status.COLLAPSED)
+        platform.sandbox = None
         self.liabilities[j] = 0.0
         share = liabilities / market if market > 0 else 0.0
         scale = self.cfg.trust.orderly_shock_ratio if orderly else 1.0
         self.sector_shock += self.cfg.trust.collapse_shock * share * scale
         self.log_event(
-            "wind_down" if orderly else "collapse",
+            str(platform.status) if status else ("wind_down" if orderly else "collapse"),
             platform=j,
             reason=reason,
             liabilities=liabilities,
@@ -348,6 +438,9 @@ class TrustModel(mesa.Model):
         """Step 6: evidence from outcomes, disclosure, ratings, news and word of mouth."""
         rng = self.rngs["information"]
         self.good, self.bad = gather_evidence(self, rng)
+        for rumour in self.rumours:
+            if rumour.live:
+                rumour.advance(self, self.bad, self.rngs["rumours"])
         self.wom_net = word_of_mouth(self, self.good, self.bad, rng)
         update_institutional_trust(self, rng)
 

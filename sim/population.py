@@ -75,9 +75,12 @@ class Population:
             self.a[empty] = 0.0
             self.b[empty] = 0.0
 
-    def educate(self, rate: float) -> None:
-        """Education raises literacy a share ``rate`` of the way to 1."""
-        self.literacy += F32(rate) * (F32(1.0) - self.literacy)
+    def educate(self, rate: float, reached: np.ndarray | None = None) -> None:
+        """Education raises literacy a share ``rate`` of the way to 1 (for ``reached`` users)."""
+        gain = F32(rate) * (F32(1.0) - self.literacy)
+        if reached is not None:
+            gain *= reached
+        self.literacy += gain
 
 
 def init_population(cfg: PopulationConfig, rng: np.random.Generator) -> Population:

@@ -18,6 +18,7 @@ STREAMS = (
     "information",
     "events",
     "adaptation",
+    "rumours",
 )
 
 

@@ -1,5 +1,6 @@
 """The platform agent: strategy levers, a balance sheet, incidents and violations."""
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,26 @@ class Status(StrEnum):
 
 
 OPEN_STATUSES = frozenset({Status.ACTIVE, Status.SANDBOX})
+
+
+@dataclass
+class SandboxTerms:
+    """Conditions of a sandbox admission (seed 5.3)."""
+
+    exposure_cap: float
+    monitoring: float
+    disclosure: float
+    review_tick: int
+
+
+@dataclass
+class ProductLine:
+    """A new product outside the rules until ``regulated_from`` (seed 7.1)."""
+
+    extra_yield: float
+    extra_default: float
+    temptation: float
+    regulated_from: int
 
 
 class Platform(mesa.Agent):
@@ -60,7 +81,7 @@ class Platform(mesa.Agent):
         self.index = index
         self.strategy = strategy
         self.levers = np.asarray(levers, dtype=np.float64)
-        self.advertised_yield = advertised_yield
+        self.base_yield = advertised_yield
         self.base_default = base_default
         self.fraudulent = fraudulent
         self.status = Status.ACTIVE
@@ -71,6 +92,10 @@ class Platform(mesa.Agent):
         self.violations_detected = 0
         self.violated = False
         self.outage = self.breach = self.misconduct = False
+        self.forced_outage = self.forced_breach = False
+        self.sandbox: SandboxTerms | None = None
+        self.product: ProductLine | None = None
+        self.blacklisted = False
 
     @property
     def is_open(self) -> bool:
@@ -82,7 +107,18 @@ class Platform(mesa.Agent):
         value = float(self.levers[LEVERS.index(name)])
         if name == "disclosure":
             value = max(value, self.model.regulator.disclosure_mandate)
+            if self.sandbox is not None:
+                value = max(value, self.sandbox.disclosure)
         return value
+
+    @property
+    def advertised_yield(self) -> float:
+        """Annual yield promised to users, including an unregulated product's extra."""
+        return self.base_yield + (self.product.extra_yield if self.product else 0.0)
+
+    def unregulated(self, tick: int) -> bool:
+        """Runs a product line the rules do not yet cover."""
+        return self.product is not None and tick < self.product.regulated_from
 
     def effective_levers(self) -> np.ndarray:
         """All five effective levers in ``LEVERS`` order."""
@@ -118,7 +154,8 @@ class Platform(mesa.Agent):
         rm, comp = self.lever("risk_management"), self.lever("compliance")
         # Loan book: interest, defaults (risk management avoids a share), maturities.
         interest = self.loans * cfg.loan_rate / WEEKS_PER_YEAR
-        default_rate = self.base_default * (1.0 - cfg.risk_management_effect * rm) * macro
+        base_default = self.base_default + (self.product.extra_default if self.product else 0.0)
+        default_rate = base_default * (1.0 - cfg.risk_management_effect * rm) * macro
         defaulted = self.loans * min(1.0, default_rate / WEEKS_PER_YEAR)
         matured = (self.loans - defaulted) / cfg.loan_maturity
         self.loans -= defaulted + matured
@@ -139,21 +176,29 @@ class Platform(mesa.Agent):
         # Incidents (seed 7.2, 7.4): risk management prevents outages and breaches,
         # compliance prevents misconduct.
         draws = rng.random(4)
-        self.outage = bool(draws[0] < cfg.outage_rate * (1.0 - cfg.incident_effect * rm))
-        self.breach = bool(draws[1] < cfg.breach_rate * (1.0 - cfg.incident_effect * rm))
+        self.outage = self.forced_outage or bool(
+            draws[0] < cfg.outage_rate * (1.0 - cfg.incident_effect * rm)
+        )
+        self.breach = self.forced_breach or bool(
+            draws[1] < cfg.breach_rate * (1.0 - cfg.incident_effect * rm)
+        )
+        self.forced_outage = self.forced_breach = False
         self.misconduct = bool(draws[2] < cfg.misconduct_rate * (1.0 - cfg.incident_effect * comp))
         if self.misconduct:
             self._take_free_assets(cfg.misconduct_loss, flows, "misconduct_losses")
         # Violations: deterrence lowers the temptation (Becker).
+        # Outside the rules nothing is expected to be punished, and temptation is higher.
+        unregulated = self.unregulated(self.model.tick)
         p_violate = violation_probability(
             comp,
-            self.model.regulator.expected_penalty(),
-            cfg.violation_temptation,
+            0.0 if unregulated else self.model.regulator.expected_penalty(),
+            cfg.violation_temptation * (self.product.temptation if unregulated else 1.0),
             cfg.deterrence_scale,
         )
         if draws[3] < p_violate:
             self.violated = True
-            self.violations_open.append(self.model.tick)
+            if not unregulated:  # rules are not retroactive
+                self.violations_open.append(self.model.tick)
             gain = cfg.violation_gain * liabilities
             self.cash += gain
             flows.violation_gains += gain
@@ -173,13 +218,16 @@ class Platform(mesa.Agent):
             self.loans += excess
             self.cash -= excess
 
-    def resolution_haircut(self, orderly: bool) -> float:
+    def resolution_haircut(self, orderly: bool, exit_: bool = False) -> float:
         """Loss on the loan book when the platform is closed.
 
-        Orderly: the whole book runs off at the orderly haircut. Disorderly: the custodian
-        still runs off its share in order; the rest is fire-sold.
+        A going concern that exits runs its book off at the small exit haircut; an
+        orderly wind-down of a distressed platform at the orderly haircut. Disorderly:
+        the custodian still runs off its share in order; the rest is fire-sold.
         """
         cfg = self.model.cfg.platforms
+        if exit_:
+            return cfg.exit_haircut
         if orderly:
             return cfg.orderly_haircut
         c = self.custody_share

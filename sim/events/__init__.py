@@ -3,7 +3,8 @@
 An event is a small dataclass with the tick it fires and one ``apply(model)`` method.
 Event types register under the name a scenario file uses in its ``type:`` field; the
 scenario loader (:func:`build_schedule`) maps YAML entries to these classes and rejects
-what does not fit before the run starts.
+what does not fit before the run starts. The types live by theme in ``market``,
+``information``, ``policy`` and ``rumour``.
 """
 
 import abc
@@ -11,6 +12,8 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
+
+import numpy as np
 
 from sim.config import ConfigError
 
@@ -76,12 +79,15 @@ def _build_event(spec: Any, index: int, ticks: int) -> Event:
     return event
 
 
-def build_schedule(specs: Iterable[Any], ticks: int) -> dict[int, list[Event]]:
+def build_schedule(
+    specs: Iterable[Any], ticks: int, n_platforms: int | None = None
+) -> dict[int, list[Event]]:
     """Turn a scenario's event list into ``{tick: [events in file order]}``.
 
     Args:
         specs: Event mappings as written in a scenario file.
         ticks: The run's horizon; an event past it is an error.
+        n_platforms: Platforms at tick 0; a ``platform`` index must be below it.
 
     Returns:
         The schedule; ticks with no events are absent.
@@ -89,5 +95,66 @@ def build_schedule(specs: Iterable[Any], ticks: int) -> dict[int, list[Event]]:
     schedule: dict[int, list[Event]] = defaultdict(list)
     for index, spec in enumerate(specs):
         event = _build_event(spec, index, ticks)
+        target = getattr(event, "platform", None)
+        if target is not None:
+            check_target(f"scenario.events[{index}].platform", target, n_platforms)
         schedule[event.tick].append(event)
     return dict(schedule)
+
+
+TARGETS = ("largest", "largest_sound", "smallest", "newest", "fraud", "random")
+
+
+def check_target(key: str, target: Any, n_platforms: int | None) -> None:
+    """A platform target is an incumbent's index or one of :data:`TARGETS`."""
+    if isinstance(target, str) and target in TARGETS:
+        return
+    upper = f" < {n_platforms}" if n_platforms is not None else ""
+    allowed = f"a platform index >= 0{upper} or one of {', '.join(TARGETS)}"
+    if not isinstance(target, int) or isinstance(target, bool) or target < 0:
+        raise ConfigError(key, target, allowed)
+    if n_platforms is not None and target >= n_platforms:
+        raise ConfigError(key, target, allowed)
+
+
+def resolve_target(model: Any, target: int | str, rng: Any) -> Any:
+    """The platform an event aims at, chosen when it fires (``None`` if none qualifies).
+
+    ``largest``/``smallest`` compare liabilities among open platforms;
+    ``largest_sound`` is the largest honest one whose equity ratio is at least the
+    median of the open platforms';
+    ``newest`` is the last to enter; ``fraud`` an open fraudulent platform; ``random``
+    any open platform.
+    """
+    if isinstance(target, int):
+        return model.platforms[target]
+    candidates = [p for p in model.platforms if p.is_open]
+    if target == "fraud":
+        candidates = [p for p in candidates if p.fraudulent]
+    if target == "largest_sound":
+        ratio = {p.index: p.assets / max(model.liabilities[p.index], 1e-12) for p in candidates}
+        median = float(np.median(list(ratio.values()))) if ratio else 0.0
+        candidates = [p for p in candidates if not p.fraudulent and ratio[p.index] >= median]
+        target = "largest"
+    if not candidates:
+        return None
+    if target == "largest":
+        return max(candidates, key=lambda p: model.liabilities[p.index])
+    if target == "smallest":
+        return min(candidates, key=lambda p: model.liabilities[p.index])
+    if target == "newest":
+        return candidates[-1]
+    return candidates[int(rng.integers(len(candidates)))]
+
+
+def check_range(key: str, value: Any, lo: float, hi: float | None = None) -> None:
+    """Raise :class:`ConfigError` unless ``lo <= value (<= hi)``."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= lo
+    ok = ok and (hi is None or value <= hi)
+    if not ok:
+        allowed = f"a number in [{lo}, {hi}]" if hi is not None else f"a number >= {lo}"
+        raise ConfigError(key, value, allowed)
+
+
+# Register the event types (imports for their side effect).
+from sim.events import information, market, policy, rumour  # noqa: E402, F401

@@ -1,0 +1,72 @@
+"""Information events: education campaigns, outages and data breaches."""
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from sim.events import Event, check_range, register_event, resolve_target
+
+if TYPE_CHECKING:
+    from sim.model import TrustModel
+
+
+@dataclass
+class Campaign:
+    """A running education campaign: who it reaches, how fast, until when."""
+
+    reached: np.ndarray
+    rate: float
+    until: int
+
+
+@register_event
+@dataclass
+class EducationCampaign(Event):
+    """Financial education (seed 5.4): literacy of the reached users rises each tick.
+
+    Each tick until ``tick + duration``, a reached user's literacy moves ``rate`` of the
+    way to 1; ``reach`` is the share of users the campaign reaches, drawn once.
+    """
+
+    type_name: ClassVar[str] = "education_campaign"
+    duration: int = 26
+    rate: float = 0.03
+    reach: float = 0.6
+
+    def check(self, key: str) -> None:  # noqa: D102
+        check_range(f"{key}.duration", self.duration, 1)
+        check_range(f"{key}.rate", self.rate, 0.0, 1.0)
+        check_range(f"{key}.reach", self.reach, 0.0, 1.0)
+
+    def apply(self, model: "TrustModel") -> None:  # noqa: D102
+        reached = model.rngs["events"].random(model.population.n) < self.reach
+        model.campaigns.append(Campaign(reached, self.rate, self.tick + self.duration))
+
+
+@register_event
+@dataclass
+class Outage(Event):
+    """A platform's service goes down this tick (seed 7.2)."""
+
+    type_name: ClassVar[str] = "outage"
+    platform: int | str = "largest"
+
+    def apply(self, model: "TrustModel") -> None:  # noqa: D102
+        target = resolve_target(model, self.platform, model.rngs["events"])
+        if target is not None:
+            target.forced_outage = True
+
+
+@register_event
+@dataclass
+class DataBreach(Event):
+    """A platform leaks its users' data this tick (seed 7.2); the sector hears of it."""
+
+    type_name: ClassVar[str] = "data_breach"
+    platform: int | str = "largest"
+
+    def apply(self, model: "TrustModel") -> None:  # noqa: D102
+        target = resolve_target(model, self.platform, model.rngs["events"])
+        if target is not None:
+            target.forced_breach = True

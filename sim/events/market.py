@@ -1,0 +1,242 @@
+"""Market events: entry, sandboxes, registration deadlines, collapses, shocks, strategy changes."""
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from sim.agents.platform import OPEN_STATUSES, SandboxTerms, Status
+from sim.config import LEVERS, STRATEGY_NAMES, ConfigError
+from sim.events import Event, check_range, register_event, resolve_target
+
+if TYPE_CHECKING:
+    from sim.model import TrustModel
+
+
+def _check_strategy(key: str, name: str) -> None:
+    if name not in (*STRATEGY_NAMES, "mixed"):
+        raise ConfigError(key, name, "one of " + ", ".join((*STRATEGY_NAMES, "mixed")))
+
+
+def enter_platforms(
+    model: "TrustModel",
+    count: int,
+    strategy: str,
+    fraud_share: float,
+    default_rate: tuple[float, float] | None,
+    status: Status = Status.ACTIVE,
+) -> list:
+    """Add ``count`` new platforms playing ``strategy`` (``mixed``: drawn from the mix)."""
+    rng = model.rngs["events"]
+    cfg = model.cfg.platforms
+    names = [n for n, w in cfg.mix.items() if w > 0]
+    weights = np.array([cfg.mix[n] for n in names]) / sum(cfg.mix[n] for n in names)
+    low, high = default_rate or (cfg.default_rate_low, cfg.default_rate_high)
+    entrants = []
+    for _ in range(count):
+        name = strategy if strategy != "mixed" else str(rng.choice(names, p=weights))
+        fraudulent = bool(rng.random() < fraud_share)
+        entrants.append(
+            model.add_platform(
+                name,
+                fraudulent=fraudulent,
+                base_default=float(rng.uniform(low, high)),
+                status=status,
+            )
+        )
+    return entrants
+
+
+@register_event
+@dataclass
+class PlatformEntry(Event):
+    """New platforms enter the market (seed 5.5: entry rules, competition)."""
+
+    type_name: ClassVar[str] = "platform_entry"
+    count: int = 1
+    strategy: str = "mixed"
+    fraud_share: float = 0.0
+    default_rate: list[float] | None = None
+
+    def check(self, key: str) -> None:  # noqa: D102
+        check_range(f"{key}.count", self.count, 1)
+        _check_strategy(f"{key}.strategy", self.strategy)
+        check_range(f"{key}.fraud_share", self.fraud_share, 0.0, 1.0)
+        _check_rate_pair(f"{key}.default_rate", self.default_rate)
+
+    def apply(self, model: "TrustModel") -> None:  # noqa: D102
+        rate = tuple(self.default_rate) if self.default_rate else None
+        for p in enter_platforms(model, self.count, self.strategy, self.fraud_share, rate):
+            model.log_event("entry", platform=p.index, strategy=p.strategy)
+
+
+def _check_rate_pair(key: str, pair: Any) -> None:
+    if pair is None:
+        return
+    if not (isinstance(pair, list | tuple) and len(pair) == 2):
+        raise ConfigError(key, pair, "[low, high] annual default rates")
+    for value in pair:
+        check_range(key, value, 0.0, 1.0)
+    if pair[0] > pair[1]:
+        raise ConfigError(key, pair, "[low, high] with low <= high")
+
+
+@register_event
+@dataclass
+class Sandbox(Event):
+    """A regulatory sandbox cohort (seed 5.3).
+
+    Innovative entrants are admitted under an exposure cap (their liabilities may not
+    exceed ``exposure_cap`` of the market), close monitoring (an inspection chance of
+    ``monitoring`` per tick) and mandatory disclosure; after ``duration`` ticks a review
+    graduates those that are solvent with no detected violation and winds the rest down
+    in order. With ``supervised: false`` the same entrants enter as ordinary platforms
+    with none of this (the counterfactual of ``no_sandbox``).
+    """
+
+    type_name: ClassVar[str] = "sandbox"
+    entrants: int = 4
+    strategy: str = "ux_first"
+    fraud_share: float = 0.25
+    default_rate: list[float] = field(default_factory=lambda: [0.06, 0.2])
+    duration: int = 52
+    exposure_cap: float = 0.03
+    monitoring: float = 0.3
+    disclosure: float = 0.8
+    supervised: bool = True
+
+    def check(self, key: str) -> None:  # noqa: D102
+        check_range(f"{key}.entrants", self.entrants, 1)
+        _check_strategy(f"{key}.strategy", self.strategy)
+        check_range(f"{key}.fraud_share", self.fraud_share, 0.0, 1.0)
+        _check_rate_pair(f"{key}.default_rate", self.default_rate)
+        check_range(f"{key}.duration", self.duration, 1)
+        check_range(f"{key}.exposure_cap", self.exposure_cap, 0.0, 1.0)
+        check_range(f"{key}.monitoring", self.monitoring, 0.0, 1.0)
+        check_range(f"{key}.disclosure", self.disclosure, 0.0, 1.0)
+
+    def apply(self, model: "TrustModel") -> None:  # noqa: D102
+        status = Status.SANDBOX if self.supervised else Status.ACTIVE
+        entrants = enter_platforms(
+            model,
+            self.entrants,
+            self.strategy,
+            self.fraud_share,
+            tuple(self.default_rate),
+            status=status,
+        )
+        for p in entrants:
+            if self.supervised:
+                p.sandbox = SandboxTerms(
+                    exposure_cap=self.exposure_cap,
+                    monitoring=self.monitoring,
+                    disclosure=self.disclosure,
+                    review_tick=self.tick + self.duration,
+                )
+                model.sandbox_admissions += 1
+            model.log_event(
+                "sandbox_admission" if self.supervised else "entry",
+                platform=p.index,
+                strategy=p.strategy,
+            )
+
+
+@register_event
+@dataclass
+class RegistrationDeadline(Event):
+    """Platforms below a compliance standard must leave (seed 2.2: entry and exit).
+
+    ``orderly: true`` runs them off in order (status ``exited``); otherwise they collapse.
+    """
+
+    type_name: ClassVar[str] = "registration_deadline"
+    min_compliance: float = 0.5
+    orderly: bool = True
+
+    def check(self, key: str) -> None:  # noqa: D102
+        check_range(f"{key}.min_compliance", self.min_compliance, 0.0, 1.0)
+
+    def apply(self, model: "TrustModel") -> None:  # noqa: D102
+        for p in list(model.platforms):
+            if p.status in OPEN_STATUSES and p.lever("compliance") < self.min_compliance:
+                model.wind_down(
+                    p,
+                    orderly=self.orderly,
+                    reason="registration_deadline",
+                    status=Status.EXITED if self.orderly else Status.COLLAPSED,
+                )
+
+
+@register_event
+@dataclass
+class FraudCollapse(Event):
+    """A platform turns out to be a fraud and collapses at once (seed ch. 1)."""
+
+    type_name: ClassVar[str] = "fraud_collapse"
+    platform: int | str = "fraud"
+
+    def apply(self, model: "TrustModel") -> None:  # noqa: D102
+        target = resolve_target(model, self.platform, model.rngs["events"])
+        if target is None or not target.is_open:
+            return
+        target.fraudulent = True
+        model.wind_down(target, orderly=False, reason="fraud_collapse")
+
+
+@register_event
+@dataclass
+class MacroShock(Event):
+    """Default rates rise by a factor for a while (a downturn)."""
+
+    type_name: ClassVar[str] = "macro_shock"
+    multiplier: float = 3.0
+    duration: int = 26
+
+    def check(self, key: str) -> None:  # noqa: D102
+        check_range(f"{key}.multiplier", self.multiplier, 0.0)
+        check_range(f"{key}.duration", self.duration, 1)
+
+    def apply(self, model: "TrustModel") -> None:  # noqa: D102
+        model.macro = self.multiplier
+        model.macro_until = self.tick + self.duration
+
+
+@register_event
+@dataclass
+class StrategyChange(Event):
+    """A platform changes strategy: to a named one, or to given levers (seed ch. 6)."""
+
+    type_name: ClassVar[str] = "strategy_change"
+    platform: int | str = "largest"
+    strategy: str | None = None
+    levers: dict[str, float] | None = None
+    advertised_yield: float | None = None
+
+    def check(self, key: str) -> None:  # noqa: D102
+        if self.strategy is None and self.levers is None and self.advertised_yield is None:
+            raise ConfigError(key, "nothing to change", "strategy, levers or advertised_yield")
+        if self.strategy is not None and self.strategy not in STRATEGY_NAMES:
+            raise ConfigError(
+                f"{key}.strategy", self.strategy, "one of " + ", ".join(STRATEGY_NAMES)
+            )
+        for name, value in (self.levers or {}).items():
+            if name not in LEVERS:
+                raise ConfigError(f"{key}.levers.{name}", value, "one of " + ", ".join(LEVERS))
+            check_range(f"{key}.levers.{name}", value, 0.0, 1.0)
+        if self.advertised_yield is not None:
+            check_range(f"{key}.advertised_yield", self.advertised_yield, 0.0, 1.0)
+
+    def apply(self, model: "TrustModel") -> None:  # noqa: D102
+        target = resolve_target(model, self.platform, model.rngs["events"])
+        if target is None:
+            return
+        if self.strategy is not None:
+            strategy = model.cfg.platforms.strategies[self.strategy]
+            target.strategy = self.strategy
+            target.levers = np.array([getattr(strategy, name) for name in LEVERS])
+            target.base_yield = strategy.advertised_yield
+        for name, value in (self.levers or {}).items():
+            target.levers[LEVERS.index(name)] = value
+        if self.advertised_yield is not None:
+            target.base_yield = self.advertised_yield
+        model.log_event("strategy_change", platform=target.index, strategy=target.strategy)

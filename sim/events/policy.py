@@ -1,0 +1,138 @@
+"""Policy events: shifts of the regulator's parameters, self-regulation, legal lag."""
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from sim.config import ConfigError, RegulatorConfig, check_field
+from sim.events import Event, check_range, register_event
+
+if TYPE_CHECKING:
+    from sim.model import TrustModel
+
+_POLICY_FIELDS = {
+    f.name: f for f in dataclasses.fields(RegulatorConfig) if f.type in (int, float, bool)
+}
+
+
+@dataclass
+class Ramp:
+    """A regulator parameter moving linearly from ``start`` to ``end`` over ticks."""
+
+    key: str
+    start: float
+    end: float
+    first_tick: int
+    last_tick: int
+
+    def value(self, tick: int) -> float:
+        """The parameter's value at ``tick``."""
+        if tick >= self.last_tick:
+            return self.end
+        share = (tick - self.first_tick + 1) / (self.last_tick - self.first_tick + 1)
+        return self.start + share * (self.end - self.start)
+
+
+@register_event
+@dataclass
+class PolicyShift(Event):
+    """Set regulator parameters from a tick, at once or ramped (seed 2.3, 7.3).
+
+    ``changes`` maps any numeric :class:`sim.config.RegulatorConfig` field to its new
+    value; with ``ramp: R`` each moves linearly to it over R ticks.
+    """
+
+    type_name: ClassVar[str] = "policy_shift"
+    changes: dict[str, Any] = dataclasses.field(default_factory=dict)
+    ramp: int = 0
+
+    def check(self, key: str) -> None:  # noqa: D102
+        if not self.changes:
+            raise ConfigError(f"{key}.changes", self.changes, "at least one regulator parameter")
+        for name, value in self.changes.items():
+            if name not in _POLICY_FIELDS:
+                raise ConfigError(
+                    f"{key}.changes.{name}", value, "one of " + ", ".join(sorted(_POLICY_FIELDS))
+                )
+            f = _POLICY_FIELDS[name]
+            if f.type is bool and not isinstance(value, bool):
+                raise ConfigError(f"{key}.changes.{name}", value, "true or false")
+            if f.type is not bool:
+                check_field(f"{key}.changes.{name}", value, f.metadata, f.type)
+        check_range(f"{key}.ramp", self.ramp, 0)
+
+    def apply(self, model: "TrustModel") -> None:  # noqa: D102
+        regulator = model.regulator
+        for name, value in self.changes.items():
+            if self.ramp > 0 and _POLICY_FIELDS[name].type is not bool:
+                start = float(getattr(regulator, name))
+                model.ramps.append(Ramp(name, start, value, self.tick, self.tick + self.ramp - 1))
+                value = model.ramps[-1].value(self.tick)
+                if _POLICY_FIELDS[name].type is int:
+                    value = round(value)
+            setattr(regulator, name, value)
+
+
+@register_event
+@dataclass
+class SelfRegulation(Event):
+    """An industry association starts peer audits and a shared blacklist (seed 5.1)."""
+
+    type_name: ClassVar[str] = "self_regulation"
+    peer_audit_rate: float = 0.05
+    peer_audit_accuracy: float = 0.5
+    blacklist: bool = True
+
+    def check(self, key: str) -> None:  # noqa: D102
+        check_range(f"{key}.peer_audit_rate", self.peer_audit_rate, 0.0, 1.0)
+        check_range(f"{key}.peer_audit_accuracy", self.peer_audit_accuracy, 0.0, 1.0)
+
+    def apply(self, model: "TrustModel") -> None:  # noqa: D102
+        model.regulator.peer_audit_rate = self.peer_audit_rate
+        model.regulator.peer_audit_accuracy = self.peer_audit_accuracy
+        model.regulator.blacklist = self.blacklist
+
+
+@register_event
+@dataclass
+class LegalLag(Event):
+    """A new product line grows outside the rules for a while (seed 7.1).
+
+    A ``share`` of open platforms launch a product that adds ``extra_yield`` to what they
+    advertise and ``extra_default`` to their loan book's hidden default rate. For ``lag``
+    ticks (default: the regulator's ``rule_lag``) violations tied to it cannot be
+    sanctioned and temptation is multiplied by ``temptation``; then the rules catch up:
+    the product is brought under them and its extra yield and risk end.
+    """
+
+    type_name: ClassVar[str] = "legal_lag"
+    share: float = 0.5
+    extra_yield: float = 0.04
+    extra_default: float = 0.06
+    temptation: float = 3.0
+    lag: int | None = None
+
+    def check(self, key: str) -> None:  # noqa: D102
+        check_range(f"{key}.share", self.share, 0.0, 1.0)
+        check_range(f"{key}.extra_yield", self.extra_yield, 0.0, 1.0)
+        check_range(f"{key}.extra_default", self.extra_default, 0.0, 1.0)
+        check_range(f"{key}.temptation", self.temptation, 0.0)
+        if self.lag is not None:
+            check_range(f"{key}.lag", self.lag, 1)
+
+    def apply(self, model: "TrustModel") -> None:  # noqa: D102
+        from sim.agents.platform import ProductLine
+
+        lag = self.lag if self.lag is not None else model.regulator.rule_lag
+        rng = model.rngs["events"]
+        for p in model.platforms:
+            if p.is_open and rng.random() < self.share:
+                p.product = ProductLine(
+                    extra_yield=self.extra_yield,
+                    extra_default=self.extra_default,
+                    temptation=self.temptation,
+                    regulated_from=self.tick + max(lag, 1),
+                )
+                model.log_event(
+                    "product_launch", platform=p.index, regulated_from=p.product.regulated_from
+                )
