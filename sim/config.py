@@ -357,6 +357,19 @@ def _check_dataclass(obj: Any, prefix: str) -> None:
             check_field(key, value, f.metadata)
 
 
+def _check_degree(kind: str, avg_degree: float, n: int) -> None:
+    """The mean degree each generator can build on ``n`` users (see ``sim.network``)."""
+    half = round(avg_degree / 2)  # WS lattice degree is 2*half; BA adds max(1, half) edges
+    if kind == "watts_strogatz" and not (half >= 1 and 2 * half < n):
+        raise ConfigError(
+            "network.avg_degree", avg_degree, f"rounding to an even lattice degree in [2, {n})"
+        )
+    if kind == "erdos_renyi" and avg_degree > n - 1:
+        raise ConfigError("network.avg_degree", avg_degree, f"<= n_users - 1 = {n - 1}")
+    if kind == "barabasi_albert" and max(1, half) + 1 > n:
+        raise ConfigError("network.avg_degree", avg_degree, f"with round(avg_degree/2) < {n}")
+
+
 def _check_relations(cfg: Config) -> None:
     pop, net, plat = cfg.population, cfg.network, cfg.platforms
     if pop.threshold_low > pop.threshold_high:
@@ -380,10 +393,8 @@ def _check_relations(cfg: Config) -> None:
             raise ConfigError("network.path", net.path, "an edge-list file when kind=edge_list")
         if not os.path.isfile(net.path):
             raise ConfigError("network.path", net.path, "an existing file")
-    elif net.avg_degree >= pop.n_users:
-        raise ConfigError("network.avg_degree", net.avg_degree, f"< n_users={pop.n_users}")
-    elif net.kind == "watts_strogatz" and round(net.avg_degree / 2) < 1:
-        raise ConfigError("network.avg_degree", net.avg_degree, ">= 1 for watts_strogatz")
+    else:
+        _check_degree(net.kind, net.avg_degree, pop.n_users)
     unknown = sorted(set(plat.mix) - set(plat.strategies))
     if unknown:
         raise ConfigError(
@@ -413,10 +424,28 @@ def validate(cfg: Config) -> Config:
     return cfg
 
 
+def _reject_unknown_keys(node: Any, schema: type, prefix: str) -> None:
+    """Keys added with Hydra's ``+key=value`` bypass the schema; refuse those it lacks."""
+    fields = {f.name: f for f in dataclasses.fields(schema)}
+    for key in node:
+        if key == "hydra" and not prefix:
+            continue
+        if key not in fields:
+            raise ConfigError(
+                f"{prefix}{key}",
+                node[key],
+                "a key of " + (prefix.rstrip(".") or "the config") + ": " + ", ".join(fields),
+            )
+        kind = fields[key].type
+        if dataclasses.is_dataclass(kind) and isinstance(node[key], DictConfig):
+            _reject_unknown_keys(node[key], kind, f"{prefix}{key}.")
+
+
 def to_config(cfg: DictConfig | Config) -> Config:
     """Turn a composed Hydra config into the typed :class:`Config` and validate it."""
     if isinstance(cfg, Config):
         return validate(cfg)
+    _reject_unknown_keys(cfg, Config, "")
     typed = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), cfg))
     assert isinstance(typed, Config)
     return validate(typed)

@@ -173,7 +173,10 @@ class TrustModel(mesa.Model):
         self.platforms.append(platform)
         self.liabilities = np.append(self.liabilities, 0.0)
         self.complaints = np.append(self.complaints, 0)
-        self.rating = np.append(self.rating, self.cfg.population.initial_satisfaction)
+        # Unknown to users, a newcomer's rating starts at the market's average.
+        is_open = self.open_mask()[:-1]
+        prior = self.rating[is_open].mean() if is_open.any() else self.rating.mean()
+        self.rating = np.append(self.rating, prior)
         self.platform_users = np.append(self.platform_users, 0)
         return platform
 
@@ -310,6 +313,8 @@ class TrustModel(mesa.Model):
         self.flows.interest_credited += interest
         self.flows.fees += fees
         rng = self.rngs["platforms"]
+        for p in self.platforms:
+            p.reset_tick()
         for p in self.random_order([p for p in self.platforms if p.is_open], rng):
             p.operate(self.liabilities[p.index], rng, self.flows, self.macro)
 

@@ -138,6 +138,10 @@ class Platform(mesa.Agent):
         """Share of free liabilities kept as cash; rises with risk management."""
         return cfg.reserve_base + cfg.reserve_risk * self.lever("risk_management")
 
+    def reset_tick(self) -> None:
+        """Forget last tick's incidents and violation (closed platforms have none)."""
+        self.violated = self.outage = self.breach = self.misconduct = False
+
     def operate(
         self, liabilities: float, rng: np.random.Generator, flows: TickFlows, macro: float = 1.0
     ) -> None:
@@ -150,7 +154,6 @@ class Platform(mesa.Agent):
             macro: Multiplier on default rates (a macro shock raises it).
         """
         cfg = self.model.cfg.platforms
-        self.violated = self.outage = self.breach = self.misconduct = False
         rm, comp = self.lever("risk_management"), self.lever("compliance")
         # Loan book: interest, defaults (risk management avoids a share), maturities.
         interest = self.loans * cfg.loan_rate / WEEKS_PER_YEAR

@@ -35,8 +35,8 @@ class Event(abc.ABC):
         """Validate parameters beyond their types; raise :class:`ConfigError` naming ``key``."""
 
     def record(self) -> dict[str, Any]:
-        """What ``events.jsonl`` says about this event when it fires."""
-        return {"type": self.type_name, **dataclasses.asdict(self)}
+        """What ``events.jsonl`` says about this event when it fires (type ``scheduled``)."""
+        return {"event": self.type_name, **dataclasses.asdict(self)}
 
 
 def register_event[E: type[Event]](cls: E) -> E:

@@ -25,8 +25,12 @@ def enter_platforms(
     fraud_share: float,
     default_rate: tuple[float, float] | None,
     status: Status = Status.ACTIVE,
+    advertised_yield: float | None = None,
 ) -> list:
-    """Add ``count`` new platforms playing ``strategy`` (``mixed``: drawn from the mix)."""
+    """Add ``count`` new platforms playing ``strategy`` (``mixed``: drawn from the mix).
+
+    ``advertised_yield`` overrides the strategy's yield (frauds add their premium).
+    """
     rng = model.rngs["events"]
     cfg = model.cfg.platforms
     names = [n for n, w in cfg.mix.items() if w > 0]
@@ -36,14 +40,16 @@ def enter_platforms(
     for _ in range(count):
         name = strategy if strategy != "mixed" else str(rng.choice(names, p=weights))
         fraudulent = bool(rng.random() < fraud_share)
-        entrants.append(
-            model.add_platform(
-                name,
-                fraudulent=fraudulent,
-                base_default=float(rng.uniform(low, high)),
-                status=status,
-            )
+        platform = model.add_platform(
+            name,
+            fraudulent=fraudulent,
+            base_default=float(rng.uniform(low, high)),
+            status=status,
         )
+        if advertised_yield is not None:
+            premium = cfg.fraud_yield_premium if fraudulent else 0.0
+            platform.base_yield = advertised_yield + premium
+        entrants.append(platform)
     return entrants
 
 
@@ -57,16 +63,26 @@ class PlatformEntry(Event):
     strategy: str = "mixed"
     fraud_share: float = 0.0
     default_rate: list[float] | None = None
+    advertised_yield: float | None = None
 
     def check(self, key: str) -> None:  # noqa: D102
         check_range(f"{key}.count", self.count, 1)
         _check_strategy(f"{key}.strategy", self.strategy)
         check_range(f"{key}.fraud_share", self.fraud_share, 0.0, 1.0)
         _check_rate_pair(f"{key}.default_rate", self.default_rate)
+        if self.advertised_yield is not None:
+            check_range(f"{key}.advertised_yield", self.advertised_yield, 0.0, 1.0)
 
     def apply(self, model: "TrustModel") -> None:  # noqa: D102
         rate = tuple(self.default_rate) if self.default_rate else None
-        for p in enter_platforms(model, self.count, self.strategy, self.fraud_share, rate):
+        for p in enter_platforms(
+            model,
+            self.count,
+            self.strategy,
+            self.fraud_share,
+            rate,
+            advertised_yield=self.advertised_yield,
+        ):
             model.log_event("entry", platform=p.index, strategy=p.strategy)
 
 
@@ -99,8 +115,9 @@ class Sandbox(Event):
     strategy: str = "ux_first"
     fraud_share: float = 0.25
     default_rate: list[float] = field(default_factory=lambda: [0.06, 0.2])
+    advertised_yield: float | None = 0.11
     duration: int = 52
-    exposure_cap: float = 0.03
+    exposure_cap: float = 0.01
     monitoring: float = 0.3
     disclosure: float = 0.8
     supervised: bool = True
@@ -110,6 +127,8 @@ class Sandbox(Event):
         _check_strategy(f"{key}.strategy", self.strategy)
         check_range(f"{key}.fraud_share", self.fraud_share, 0.0, 1.0)
         _check_rate_pair(f"{key}.default_rate", self.default_rate)
+        if self.advertised_yield is not None:
+            check_range(f"{key}.advertised_yield", self.advertised_yield, 0.0, 1.0)
         check_range(f"{key}.duration", self.duration, 1)
         check_range(f"{key}.exposure_cap", self.exposure_cap, 0.0, 1.0)
         check_range(f"{key}.monitoring", self.monitoring, 0.0, 1.0)
@@ -124,6 +143,7 @@ class Sandbox(Event):
             self.fraud_share,
             tuple(self.default_rate),
             status=status,
+            advertised_yield=self.advertised_yield,
         )
         for p in entrants:
             if self.supervised:
