@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
-import numpy as np
 import pytest
 
 from sim.config import Config, compose_config
@@ -83,12 +82,3 @@ def small_model(small_cfg: Config) -> TrustModel:
 def finished_model() -> TrustModel:
     """A small default world run to the end; shared by a module, so read it only."""
     return run(seed=3)
-
-
-@pytest.fixture
-def rng() -> np.random.Generator:
-    return np.random.default_rng(12345)
-
-
-def seeds(n: int, start: int = 0) -> Sequence[int]:
-    return range(start, start + n)

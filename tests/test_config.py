@@ -11,6 +11,7 @@ from hydra.errors import HydraException
 from sim import events as ev
 from sim.config import (
     CONF_DIR,
+    SCENARIO_DIR,
     STRATEGY_NAMES,
     Config,
     ConfigError,
@@ -21,6 +22,7 @@ from sim.config import (
 PLATFORM_PRESETS = sorted(p.stem for p in (CONF_DIR / "platforms").glob("*.yaml"))
 REGULATOR_PRESETS = sorted(p.stem for p in (CONF_DIR / "regulator").glob("*.yaml"))
 SINGLE_STRATEGY_PRESETS = [name for name in PLATFORM_PRESETS if name != "mixed"]
+SCENARIOS = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
 
 TEST_EVENT = "cfgtest_event"
 
@@ -119,6 +121,26 @@ def test_regulator_presets_differ():
     assert lax.penalty < rules.penalty
 
 
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_library_scenario_composes_and_validates(scenario):
+    cfg = validate(compose_config([f"scenario={scenario}"]))
+    assert cfg.scenario.name == scenario
+    schedule = ev.build_schedule(cfg.scenario.events, cfg.ticks, cfg.platforms.count)
+    assert sum(len(events) for events in schedule.values()) == len(cfg.scenario.events)
+
+
+@pytest.mark.parametrize("scenario", [s for s in SCENARIOS if s != "baseline"])
+def test_library_scenario_rejects_a_horizon_before_its_last_event(scenario):
+    last = max(event["tick"] for event in compose_config([f"scenario={scenario}"]).scenario.events)
+    if last == 1:
+        pytest.skip("no horizon is shorter than its only event")
+    with pytest.raises(ConfigError) as info:
+        compose_config([f"scenario={scenario}", f"ticks={last - 1}"])
+    assert info.value.key.startswith("scenario.events[")
+    assert info.value.key.endswith("].tick")
+    assert f"[1, {last - 1}]" in str(info.value)
+
+
 def test_valid_scenario_event_is_accepted(test_event_type):
     cfg = compose_config(["ticks=10", f"scenario.events=[{{tick:10,type:{test_event_type}}}]"])
     assert cfg.scenario.events == [{"tick": 10, "type": test_event_type}]
@@ -169,7 +191,7 @@ CONFIG_ERRORS = [
         ["population.n_users=10", "network.avg_degree=10"],
         "network.avg_degree",
         "10",
-        "n_users=10",
+        "10",  # the limit, n_users, in the allowed part of the message
         id="avg_degree>=n_users",
     ),
     pytest.param(["network.avg_degree=0"], "network.avg_degree", "0.0", "> 0", id="avg_degree=0"),

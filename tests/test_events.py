@@ -38,12 +38,24 @@ class _Other(ev.Event):
         pass
 
 
+@dataclasses.dataclass
+class _Aimed(ev.Event):
+    """A test event aimed at a platform (an index or a named target)."""
+
+    platform: Any = "largest"
+    type_name: ClassVar[str] = "test_aimed"
+
+    def apply(self, model: Any) -> None:  # pragma: no cover - never applied here
+        pass
+
+
 @pytest.fixture
 def registry():
     """Register the test event types; restore ``EVENT_TYPES`` exactly afterwards."""
     saved = dict(ev.EVENT_TYPES)
     assert ev.register_event(_Bump) is _Bump
     ev.register_event(_Other)
+    ev.register_event(_Aimed)
     yield ev.EVENT_TYPES
     ev.EVENT_TYPES.clear()
     ev.EVENT_TYPES.update(saved)
@@ -65,8 +77,8 @@ def test_registered_types_are_listed(registry):
 
 
 def test_registry_is_restored_after_a_test():
-    assert "test_bump" not in ev.EVENT_TYPES
-    assert "test_other" not in ev.EVENT_TYPES
+    for name in ("test_bump", "test_other", "test_aimed"):
+        assert name not in ev.EVENT_TYPES
 
 
 def test_register_event_requires_a_type_name():
@@ -87,7 +99,9 @@ def test_valid_spec_lands_at_its_tick(registry):
     [event] = schedule[4]
     assert isinstance(event, _Bump)
     assert event == _Bump(tick=4, amount=0.25)
-    assert event.record() == {"type": "test_bump", "tick": 4, "amount": 0.25}
+    record = event.record()  # what events.jsonl says when it fires: its type and fields
+    assert {"tick": 4, "amount": 0.25}.items() <= record.items()
+    assert "test_bump" in record.values()
 
 
 def test_event_apply_changes_the_model(registry):
@@ -201,3 +215,25 @@ def test_spec_that_is_not_a_mapping(registry, spec):
         ev.build_schedule([spec], HORIZON)
     assert info.value.key == "scenario.events[0]"
     assert "mapping" in str(info.value)
+
+
+# --- events aimed at a platform --------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", [0, 4, *ev.TARGETS])
+def test_platform_target_accepted(registry, target):
+    spec = {"tick": 2, "type": "test_aimed", "platform": target}
+    [event] = ev.build_schedule([spec], HORIZON, n_platforms=5)[2]
+    assert event.platform == target
+
+
+@pytest.mark.parametrize("target", [5, -1, "biggest", 1.0, True])
+def test_platform_target_rejected(registry, target):
+    spec = {"tick": 2, "type": "test_aimed", "platform": target}
+    with pytest.raises(ConfigError) as info:
+        ev.build_schedule([bump(), spec], HORIZON, n_platforms=5)
+    assert info.value.key == "scenario.events[1].platform"
+    message = str(info.value)
+    assert "largest" in message
+    if isinstance(target, int) and not isinstance(target, bool) and target >= 0:
+        assert "< 5" in message

@@ -6,6 +6,7 @@ import json
 import math
 import os
 import stat
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -54,7 +55,7 @@ def test_atomic_write_replaces_in_one_step(tmp_path, monkeypatch):
     def spy(src, dst):
         # at the moment of the swap the destination is still the old file
         # and the source already holds all the new bytes
-        calls.append((os.fspath(dst), open(src, "rb").read(), target.read_bytes()))  # noqa: SIM115
+        calls.append((os.fspath(dst), Path(src).read_bytes(), target.read_bytes()))
         real_replace(src, dst)
 
     monkeypatch.setattr(output.os, "replace", spy)
@@ -94,13 +95,9 @@ def test_atomic_write_gives_normal_file_permissions(tmp_path):
     ``tempfile.mkstemp`` creates its file 0o600 and ``os.replace`` keeps that mode, so
     without a chmod every output of a run is readable by its owner only.
     """
-    umask = os.umask(0o022)
-    try:
-        atomic_write_bytes(tmp_path / "atomic.bin", b"x")
-        with open(tmp_path / "plain.bin", "wb") as handle:
-            handle.write(b"x")
-    finally:
-        os.umask(umask)
+    atomic_write_bytes(tmp_path / "atomic.bin", b"x")
+    with open(tmp_path / "plain.bin", "wb") as handle:
+        handle.write(b"x")
     mode = stat.S_IMODE((tmp_path / "atomic.bin").stat().st_mode)
     expected = stat.S_IMODE((tmp_path / "plain.bin").stat().st_mode)
     assert oct(mode) == oct(expected)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from sim.agents import Status
 from sim.settlement import settle_withdrawals
@@ -27,9 +28,7 @@ def achievable_paid_sets(amounts: list[float], cap: float) -> set[frozenset[int]
     return sets
 
 
-requests = st.lists(
-    st.tuples(st.integers(0, 3), st.floats(0.01, 100.0)), min_size=0, max_size=40
-)
+requests = st.lists(st.tuples(st.integers(0, 3), st.floats(0.01, 100.0)), min_size=0, max_size=40)
 
 
 @settings(max_examples=200, deadline=None)
@@ -89,6 +88,50 @@ def test_paid_set_is_a_prefix_of_some_order(amounts, cap):
         seen.add(got)
     # Random order: many different achievable outcomes show up.
     assert len(seen) >= min(3, len(allowed))
+
+
+def paid_set_distribution(amounts: list[float], cap: float) -> dict[frozenset[int], float]:
+    """Exact law of the paid set when the queue order is a uniform random permutation."""
+    counts: dict[frozenset[int], int] = {}
+    perms = list(itertools.permutations(range(len(amounts))))
+    for order in perms:
+        paid, total = [], 0.0
+        for i in order:
+            if total + amounts[i] > cap:
+                break
+            total += amounts[i]
+            paid.append(i)
+        key = frozenset(paid)
+        counts[key] = counts.get(key, 0) + 1
+    return {key: c / len(perms) for key, c in counts.items()}
+
+
+@pytest.mark.parametrize(
+    ("amounts", "cap"),
+    [([10.0, 1.0, 2.0, 3.0], 6.0), ([3.0, 1.0, 2.0, 5.0, 1.5], 4.0)],
+)
+def test_paid_set_law_is_that_of_a_uniform_queue(amounts, cap):
+    """The queue stops at the first request that does not fit (no skipping ahead).
+
+    E.g. with [10, 1, 2, 3] and liquidity 6, the big request comes first in a quarter
+    of the orders and then nobody is paid; a queue that skipped it would never pay
+    nobody. The paid set's frequencies must match the exact law (chi-square).
+    """
+    law = paid_set_distribution(amounts, cap)
+    draws = 4000
+    platform = np.zeros(len(amounts), dtype=np.int64)
+    amount = np.array(amounts)
+    observed: dict[frozenset[int], int] = dict.fromkeys(law, 0)
+    for seed in range(draws):
+        paid = settle_withdrawals(platform, amount, np.array([cap]), rng_of(seed))
+        key = frozenset(np.flatnonzero(paid).tolist())
+        assert key in law, sorted(key)
+        observed[key] += 1
+    keys = sorted(law, key=sorted)
+    expected = np.array([law[k] * draws for k in keys])
+    counts = np.array([observed[k] for k in keys])
+    _, p = stats.chisquare(counts, expected)
+    assert p > 1e-4, dict(zip(map(sorted, keys), zip(counts, expected, strict=True), strict=True))
 
 
 def test_everything_paid_when_liquidity_suffices():

@@ -14,10 +14,8 @@ from sim.wom import degroot_consensus, degroot_step, net_promoter
 
 def connected_graph(kind: str, n: int, seed: int) -> sp.csr_array:
     rng = np.random.default_rng(seed)
-    if kind == "watts_strogatz":
-        adj = watts_strogatz(n, 8, 0.3, rng)
-    else:
-        adj = erdos_renyi(n, 8, rng)
+    ws = kind == "watts_strogatz"
+    adj = watts_strogatz(n, 8, 0.3, rng) if ws else erdos_renyi(n, 8, rng)
     n_comp, _ = connected_components(adj, directed=False)
     assert n_comp == 1, "test graph must be connected; pick another seed"
     return adj
