@@ -6,6 +6,7 @@ a bare interpreter; numpy and friends are imported inside the functions that nee
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
 import json
@@ -17,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -52,15 +54,25 @@ def log(msg: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def time_calls(fn: Callable[[], Any], warmup: int, timed: int) -> list[float]:
-    """Seconds per call of ``fn`` for ``timed`` calls after ``warmup`` untimed ones."""
+def time_calls(
+    fn: Callable[[], Any], warmup: int, timed: int, cpu: list[float] | None = None
+) -> list[float]:
+    """Wall seconds per call of ``fn`` for ``timed`` calls after ``warmup`` untimed ones.
+
+    If ``cpu`` is given, this process's CPU seconds per timed call are appended to it: on a
+    machine shared with other work, wall time well above CPU time means the benchmark
+    waited for a core.
+    """
     for _ in range(warmup):
         fn()
     samples = []
     for _ in range(timed):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - t0)
+        if cpu is not None:
+            cpu.append(time.process_time() - c0)
     return samples
 
 
@@ -121,12 +133,25 @@ def run_child(module: str, func: str, timeout: float = 7200.0, **kwargs: Any) ->
             str(out),
         ]
         t0 = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=ROOT, timeout=timeout, stdout=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        killer = threading.Timer(timeout, proc.kill)
+        killer.start()
+        tail: collections.deque[str] = collections.deque(maxlen=25)
+        try:
+            assert proc.stderr is not None
+            for line in proc.stderr:  # relay progress, keep the end for error reports
+                sys.stderr.write(line)
+                tail.append(line)
+            returncode = proc.wait()
+        finally:
+            killer.cancel()
         wall = time.perf_counter() - t0
-        if proc.returncode != 0 or not out.exists():
+        if returncode != 0 or not out.exists():
             raise RuntimeError(
                 f"benchmark child {module}.{func}({kwargs}) failed with exit code "
-                f"{proc.returncode}; see its traceback above"
+                f"{returncode}; the end of its stderr:\n" + "".join(tail)
             )
         result = json.loads(out.read_text())
     result["child_wall_s"] = wall
@@ -198,7 +223,7 @@ def _git(*args: str) -> str | None:
             timeout=30,
         )
         if proc.returncode == 0:
-            return proc.stdout.strip()
+            return proc.stdout.rstrip("\n")
     return None
 
 
@@ -215,7 +240,9 @@ def code_fingerprint() -> dict[str, Any]:
     status = _git("status", "--porcelain", "--", "sim")
     return {
         "git_commit": _git("rev-parse", "--short", "HEAD"),
-        "sim_modified_files": [line[3:] for line in status.splitlines()] if status else [],
+        "sim_modified_files": [line[3:] for line in status.splitlines() if line.strip()]
+        if status
+        else [],
         "sim_sha256": digest.hexdigest()[:16],
     }
 
@@ -277,21 +304,19 @@ def check_target(
     elif direction == ">=":
         passed = value >= threshold
         factor = threshold / value if value else float("inf")
-        change = f"needs {factor:.1f}x more throughput"
+        change = f"needs {factor:.2f}x more throughput"
     else:
         raise ValueError(f"direction must be '<=' or '>=', got {direction!r}")
     shown = (fmt + "{}").format(value, unit)
     goal = f"{direction} " + (fmt + "{}").format(threshold, unit)
     if passed:
         margin = (threshold / value if direction == "<=" else value / threshold) if value else 0
-        verdict = f"PASS ({label} {shown}, target {goal}; margin {margin:.2f}x)"
+        verdict = f"PASS: {label} = {shown}, target {goal} (margin {margin:.2f}x)"
     else:
-        over = abs(value - threshold)
-        verdict = (
-            f"MISS by {factor:.2f}x ({label} {shown}, target {goal}: off by "
-            + (fmt + "{}").format(over, unit)
-            + f"; {change})"
-        )
+        verdict = f"MISS by {factor:.2f}x: {label} = {shown}, target {goal} ({change}"
+        if unit.strip() != "x":
+            verdict += ", " + (fmt + "{}").format(abs(value - threshold), unit) + " off"
+        verdict += ")"
     if indicative:
         verdict += " [indicative only: --quick sizes]"
     return {
@@ -299,6 +324,7 @@ def check_target(
         "value": value,
         "threshold": threshold,
         "direction": direction,
+        "unit": unit,
         "at": at,
         "passed": passed,
         "status": "PASS" if passed else "MISS",
@@ -306,6 +332,41 @@ def check_target(
         "verdict": verdict,
         "indicative": indicative,
     }
+
+
+def cross_check(target: dict[str, Any], cpu_value: float, contention: str) -> dict[str, Any]:
+    """Compare a wall-time verdict with the same figure computed from CPU times.
+
+    On a machine shared with other work, long operations (a 2 s Mesa step, a 400 ms tick)
+    are preempted more than short ones, so wall-time ratios can be biased; CPU time
+    (``time.process_time``) does not count waiting for a core. When the two verdicts
+    disagree the target is flagged as contended and the verdict says so.
+
+    Args:
+        target: The result of :func:`check_target` on wall times (updated in place).
+        cpu_value: The same figure from CPU times.
+        contention: A short note of wall/CPU ratios, e.g. ``"wall/CPU 2.1 (Mesa), 1.0 (ours)"``.
+    """
+    cpu = check_target(
+        cpu_value,
+        target["threshold"],
+        target["direction"],
+        label="CPU-time figure",
+        unit=target.get("unit", ""),
+    )
+    target["cpu_value"] = cpu_value
+    target["cpu_status"] = cpu["status"]
+    target["contended"] = cpu["passed"] != target["passed"]
+    target["verdict"] += (
+        f". CPU-time cross-check: {cpu_value:.1f}{target.get('unit', '')} "
+        f"({cpu['status']}; {contention})"
+    )
+    if target["contended"]:
+        target["verdict"] += (
+            ". **The wall-time and CPU-time verdicts disagree: other processes competed for the"
+            " cores during this run; re-run on a quiet machine before trusting either.**"
+        )
+    return target
 
 
 def fmt_bytes(n: float | None) -> str:

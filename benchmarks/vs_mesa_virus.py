@@ -17,7 +17,6 @@ other's garbage collector) on the same seeded Erdos-Renyi graph. Target: ours/th
 
 from __future__ import annotations
 
-import functools
 import gc
 import time
 from contextlib import ExitStack
@@ -25,7 +24,15 @@ from types import SimpleNamespace
 from typing import Any
 from unittest import mock
 
-from benchmarks._common import check_target, log, quiet, run_child, summary, time_calls
+from benchmarks._common import (
+    check_target,
+    cross_check,
+    log,
+    quiet,
+    run_child,
+    summary,
+    time_calls,
+)
 
 NAME = "vs_mesa_virus"
 TITLE = "TrustModel vs Mesa's VirusOnNetwork (throughput)"
@@ -59,7 +66,8 @@ def measure_ours(n: int, seed: int, warmup: int, timed: int) -> dict[str, Any]:
     model = TrustModel(cfg, network=adj)
     build_s = time.perf_counter() - t0
     gc.collect()
-    ticks = time_calls(model.step, warmup, timed)
+    cpu: list[float] = []
+    ticks = time_calls(model.step, warmup, timed, cpu)
     return {
         "n": n,
         "edges": int(adj.nnz // 2),
@@ -67,16 +75,17 @@ def measure_ours(n: int, seed: int, warmup: int, timed: int) -> dict[str, Any]:
         "ticks_s": ticks,
         "tick": summary(ticks),
         "user_ticks_per_s": n / summary(ticks)["median"],
+        "cpu_s": cpu,
+        "user_ticks_per_cpu_s": n / summary(cpu)["median"],
     }
 
 
 def measure_mesa(n: int, seed: int, outbreak: int, warmup: int, timed: int) -> dict[str, Any]:
     """Child process: Mesa's VirusOnNetwork on the same graph, seconds per ``step()``."""
     quiet()
+    import mesa.examples.basic.virus_on_network.model as virus
     import networkx as nx
     from mesa.discrete_space import Network
-
-    import mesa.examples.basic.virus_on_network.model as virus
 
     adj = _graph(n, seed)
     t0 = time.perf_counter()
@@ -91,7 +100,7 @@ def measure_mesa(n: int, seed: int, outbreak: int, warmup: int, timed: int) -> d
         assert n == graph.number_of_nodes()
         return graph
 
-    def network(G, capacity=None, random=None, **kwargs):  # noqa: N803
+    def network(G, capacity=None, random=None, **kwargs):
         calls["network"] = {"capacity": capacity, "layout_default": kwargs.get("layout")}
         return Network(G, capacity=capacity, random=random, layout=None)
 
@@ -131,7 +140,8 @@ def measure_mesa(n: int, seed: int, outbreak: int, warmup: int, timed: int) -> d
         infected.append(model.datacollector.model_vars["Infected"][-1])
 
     gc.collect()
-    steps = time_calls(step, warmup, timed)
+    cpu: list[float] = []
+    steps = time_calls(step, warmup, timed, cpu)
     collect_timed = collect_times[warmup:]
     agents_only = [s - c for s, c in zip(steps, collect_timed, strict=True)]
     return {
@@ -150,6 +160,8 @@ def measure_mesa(n: int, seed: int, outbreak: int, warmup: int, timed: int) -> d
         "agent_steps_per_s": n / summary(steps)["median"],
         "agent_steps_per_s_agents_only": n / summary(agents_only)["median"],
         "agent_steps_per_s_best": n / summary(steps)["min"],
+        "cpu_s": cpu,
+        "agent_steps_per_cpu_s": n / summary(cpu)["median"],
     }
 
 
@@ -184,6 +196,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             f"{ours_rate:,.0f}",
             "1.0x",
             "-",
+            "1.0x",
         ]
     ]
     for v in variants:
@@ -195,6 +208,7 @@ def run(quick: bool = False) -> dict[str, Any]:
                 f"{v['agent_steps_per_s']:,.0f}",
                 f"**{ours_rate / v['agent_steps_per_s']:.1f}x**",
                 f"{ours_rate / v['agent_steps_per_s_best']:.1f}x",
+                f"{ours['user_ticks_per_cpu_s'] / v['agent_steps_per_cpu_s']:.1f}x",
             ]
         )
     detail = [
@@ -219,6 +233,14 @@ def run(quick: bool = False) -> dict[str, Any]:
         unit="x",
         at=f"{TARGET_N:,} nodes",
         indicative=n != TARGET_N,
+    )
+    ours_cpu = summary(ours["cpu_s"])["median"]
+    mesa_cpu = summary(primary["cpu_s"])["median"]
+    cross_check(
+        target,
+        ours["user_ticks_per_cpu_s"] / primary["agent_steps_per_cpu_s"],
+        f"wall/CPU {primary['step']['median'] / mesa_cpu:.2f} for Mesa's step, "
+        f"{ours['tick']['median'] / ours_cpu:.2f} for our tick",
     )
     return {
         "name": NAME,
@@ -258,6 +280,7 @@ def run(quick: bool = False) -> dict[str, Any]:
                     "agent-steps/s (user-ticks/s)",
                     "ours/theirs",
                     "vs fastest Mesa step",
+                    "ours/theirs in CPU time",
                 ],
                 "rows": rows,
             },
