@@ -294,23 +294,55 @@ CONF_DIR = _resource_dir("conf")
 SCENARIO_DIR = _resource_dir("scenarios")
 
 
+SCENARIO_PATH_ENV = "TRUSTSIM_SCENARIO_PATH"
+_SCENARIO_PATH_ERRORS: list[str] = []
+_BROKEN_SCENARIOS: dict[str, ConfigError] = {}
+
+
+def scenario_dirs() -> list[Path]:
+    """The library's folder, then any folders in ``$TRUSTSIM_SCENARIO_PATH`` (``:``-separated)."""
+    extra = [Path(p) for p in os.environ.get(SCENARIO_PATH_ENV, "").split(os.pathsep) if p]
+    return [SCENARIO_DIR, *extra]
+
+
 def register_configs() -> None:
-    """Register the schema and the scenario library with Hydra's ConfigStore."""
+    """Register the schema and the scenarios with Hydra's ConfigStore.
+
+    Every ``NAME.yaml`` in :func:`scenario_dirs` becomes the option ``scenario=NAME``; a
+    user's file of the same name as a library one replaces it.
+    """
     cs = ConfigStore.instance()
     cs.store(name=SCHEMA_NAME, node=Config)
-    for path in sorted(SCENARIO_DIR.glob("*.yaml")):
-        cs.store(group="scenario", name=path.stem, node=_scenario_node(path))
+    for folder in scenario_dirs():
+        if not folder.is_dir():  # reported by validate(), where it can exit cleanly
+            _SCENARIO_PATH_ERRORS.append(str(folder))
+            continue
+        for path in sorted(folder.glob("*.yaml")):
+            try:
+                node = _scenario_node(path)
+            except ConfigError as err:  # reported by validate() if this scenario is chosen
+                _BROKEN_SCENARIOS[path.stem] = err
+                node = ScenarioConfig(name=path.stem)
+            cs.store(group="scenario", name=path.stem, node=node)
 
 
 def _scenario_node(path: Path) -> ScenarioConfig:
-    data = OmegaConf.to_container(OmegaConf.load(path), resolve=True) or {}
+    key = f"scenario file {path}"
+    try:
+        data = OmegaConf.to_container(OmegaConf.load(path), resolve=True) or {}
+    except Exception as err:  # YAML syntax and the like: name the file and the problem
+        raise ConfigError(key, str(err).splitlines()[0], "valid YAML") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"scenario file {path}", type(data).__name__, "a mapping")
+        raise ConfigError(key, type(data).__name__, "a mapping with name, description, events")
     unknown = set(data) - {"name", "description", "events"}
     if unknown:
-        raise ConfigError(f"scenario file {path}", sorted(unknown), "name, description, events")
+        raise ConfigError(key, sorted(unknown), "the keys name, description, events")
+    if data.get("name", path.stem) != path.stem:
+        raise ConfigError(f"{key}: name", data["name"], f"the file's stem {path.stem!r}")
+    if not isinstance(data.get("events") or [], list):
+        raise ConfigError(f"{key}: events", data["events"], "a list of events")
     return ScenarioConfig(
-        name=data.get("name", path.stem),
+        name=path.stem,
         description=data.get("description", ""),
         events=list(data.get("events") or []),
     )
@@ -416,6 +448,10 @@ def validate(cfg: Config) -> Config:
     Returns:
         The same config, for chaining.
     """
+    if _SCENARIO_PATH_ERRORS:
+        raise ConfigError(SCENARIO_PATH_ENV, _SCENARIO_PATH_ERRORS[0], "existing folders")
+    if cfg.scenario.name in _BROKEN_SCENARIOS:
+        raise _BROKEN_SCENARIOS[cfg.scenario.name]
     _check_dataclass(cfg, "")
     _check_relations(cfg)
     from sim.events import build_schedule  # events validate their own parameters
