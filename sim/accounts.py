@@ -72,7 +72,7 @@ def trust_and_requests(
 
 
 @njit(cache=True, nogil=True)
-def choose(
+def choose_and_deposit(
     users,
     platform,
     trust,
@@ -86,23 +86,29 @@ def choose(
     temperature,
     threshold,
     uniforms,
+    cash,
+    balance,
+    ever_invested,
+    deposit_share,
 ):  # pragma: no cover - numba
-    """Softmax platform choice for each candidate user (MODEL.md step 3).
+    """Softmax platform choice and the deposit that follows (MODEL.md step 3).
 
     ``U_j = base_utility_j + weight_trust * own_ij`` where ``own_ij`` is the account's
     trust if held, ``(1 - tip_weight) g_i + tip_weight tip`` for a neighbour's tip, else
     ``g_i``. Closed platforms, and platforms not held when all slots are full, are not
     available. One uniform per user samples the softmax by inverse CDF. A user invests
-    only if their trust in the chosen platform reaches their threshold.
+    only if their trust in the chosen platform reaches their threshold; they then move
+    ``deposit_share`` of their cash into the account (opening it in the first free slot
+    if new), and a tip they followed or not is used up.
 
     Returns:
-        ``(chosen, slot)`` per candidate: the platform (-1 for no deposit) and the slot.
+        ``(chosen, amount)`` per candidate: the platform (-1 for no deposit) and the sum.
     """
     m = users.size
     n_plat = base_utility.size
     k_max = platform.shape[1]
     chosen = np.full(m, -1, np.int64)
-    slot_out = np.full(m, -1, np.int64)
+    amounts = np.zeros(m)
     # exp(U_j) = exp(base_j / T) exp(w own_ij / T): for the platforms a user knows only
     # through the prior g_i the second factor is common, so those weights are a table
     # lookup times one exp per user; only held or tipped platforms need their own exp.
@@ -177,8 +183,14 @@ def choose(
         for k in range(k_max):
             if platform[i, k] == pick:
                 slot = k
-        slot_out[r] = slot
-    return chosen, slot_out
+        amount = cash[i] * deposit_share
+        cash[i] -= amount
+        balance[i, slot] += amount
+        platform[i, slot] = pick
+        ever_invested[i] = True
+        tip_platform[i] = -1
+        amounts[r] = amount
+    return chosen, amounts
 
 
 @njit(cache=True, nogil=True)
@@ -280,14 +292,12 @@ def satisfaction(
                 worst = out
                 worst_p = p
         lost = user_loss[i] > 0.0
-        if total <= 0.0 and not lost:
-            continue
-        outcome = 0.0 if lost else weighted / total
-        satisfaction_[i] += smoothing * (outcome - satisfaction_[i])
-        if outcome < threshold and worst_p >= 0 and uniforms[i] < complaint_prob * literacy[i]:
-            complaints[worst_p] += 1
-    for i in range(n):
-        for k in range(k_max):
+        if total > 0.0 or lost:
+            outcome = 0.0 if lost else weighted / total
+            satisfaction_[i] += smoothing * (outcome - satisfaction_[i])
+            if outcome < threshold and worst_p >= 0 and uniforms[i] < complaint_prob * literacy[i]:
+                complaints[worst_p] += 1
+        for k in range(k_max):  # ratings: the holders' satisfaction, while the row is hot
             p = platform[i, k]
             if p >= 0:
                 holders[p] += 1
@@ -339,23 +349,58 @@ def account_summary(
 
 
 @njit(cache=True, nogil=True)
-def speaker_opinions(platform, a, b, balance, g, prior_weight, speakers):  # pragma: no cover
-    """For each speaker: the platform they hold most money in and their trust in it.
+def word_of_mouth(
+    listeners,
+    speakers,
+    platform,
+    a,
+    b,
+    balance,
+    g,
+    prior_weight,
+    weight,
+    good,
+    bad,
+    tip_platform,
+    tip_trust,
+):  # pragma: no cover - numba
+    """Each listener hears one speaker on the platform the speaker holds most money in.
+
+    The speaker's opinion is their trust ``t`` in that platform. A listener holding it
+    adds ``weight t`` good and ``weight (1 - t)`` bad evidence to that account; one who
+    does not keeps it as a tip (platform and ``t``) for their next choice. Speakers with
+    no account say nothing.
 
     Returns:
-        ``(platform, trust)`` per speaker; platform -1 for a speaker with no account.
+        The opinions said, in listener order (float32).
     """
-    m = speakers.size
-    said = np.full(m, -1, np.int64)
-    trust = np.zeros(m, np.float32)
+    m = listeners.size
     k_max = platform.shape[1]
+    said = np.empty(m, np.float32)
+    count = 0
     for r in range(m):
-        i = speakers[r]
+        j = speakers[r]
         best = -1.0
+        said_platform = -1
+        opinion = 0.0
         for k in range(k_max):
-            p = platform[i, k]
-            if p >= 0 and balance[i, k] > best:
-                best = balance[i, k]
-                said[r] = p
-                trust[r] = (a[i, k] + prior_weight * g[i]) / (a[i, k] + b[i, k] + prior_weight)
-    return said, trust
+            p = platform[j, k]
+            if p >= 0 and balance[j, k] > best:
+                best = balance[j, k]
+                said_platform = p
+                opinion = (a[j, k] + prior_weight * g[j]) / (a[j, k] + b[j, k] + prior_weight)
+        if said_platform < 0:
+            continue
+        said[count] = opinion
+        count += 1
+        i = listeners[r]
+        matched = False
+        for k in range(k_max):
+            if platform[i, k] == said_platform:
+                good[i, k] += weight * opinion
+                bad[i, k] += weight * (1.0 - opinion)
+                matched = True
+        if not matched:
+            tip_platform[i] = said_platform
+            tip_trust[i] = opinion
+    return said[:count]

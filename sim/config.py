@@ -104,15 +104,27 @@ class TrustConfig:
     forgetting: float = _p(0.97, doc="lambda: evidence kept per tick")
     w_plus: float = _pos(1.0, "weight of good evidence")
     w_minus: float = _pos(2.5, "weight of bad evidence (> w_plus: trust is lost faster)")
-    own_outcome_evidence: float = _pos(0.25, "good evidence from a payout as promised", lo=0.0)
-    failed_withdrawal_evidence: float = _pos(6.0, "bad evidence from a failed withdrawal", lo=0.0)
-    incident_evidence: float = _pos(0.4, "bad evidence from an outage or breach", lo=0.0)
-    disclosure_evidence: float = _pos(0.5, "evidence from a full disclosure signal", lo=0.0)
-    disclosure_noise: float = _pos(0.3, "sd of the signal at zero disclosure", lo=0.0)
-    literacy_noise: float = _pos(0.3, "extra reading noise at zero literacy", lo=0.0)
-    rating_evidence: float = _pos(0.3, "evidence from fully open ratings", lo=0.0)
-    news_evidence: float = _pos(1.0, "bad evidence from enforcement news (times g)", lo=0.0)
-    wom_evidence: float = _pos(0.5, "evidence from a neighbour's opinion", lo=0.0)
+    own_outcome_evidence: float = _pos(
+        0.25, "good evidence from a payout as promised", lo=0.0, open_lo=False
+    )
+    failed_withdrawal_evidence: float = _pos(
+        6.0, "bad evidence from a failed withdrawal", lo=0.0, open_lo=False
+    )
+    incident_evidence: float = _pos(
+        0.4, "bad evidence from an outage or breach", lo=0.0, open_lo=False
+    )
+    disclosure_evidence: float = _pos(
+        0.5, "evidence from a full disclosure signal", lo=0.0, open_lo=False
+    )
+    disclosure_noise: float = _pos(
+        0.3, "sd of the signal at zero disclosure", lo=0.0, open_lo=False
+    )
+    literacy_noise: float = _pos(0.3, "extra reading noise at zero literacy", lo=0.0, open_lo=False)
+    rating_evidence: float = _pos(0.3, "evidence from fully open ratings", lo=0.0, open_lo=False)
+    news_evidence: float = _pos(
+        1.0, "bad evidence from enforcement news (times g)", lo=0.0, open_lo=False
+    )
+    wom_evidence: float = _pos(0.5, "evidence from a neighbour's opinion", lo=0.0, open_lo=False)
     wom_contact_rate: float = _p(0.3, doc="chance per tick a user talks to a random neighbour")
     wom_tip_weight: float = _p(0.5, doc="weight of a neighbour's tip over own prior in choice")
     promoter_threshold: float = _p(0.65, doc="trust at or above which a neighbour promotes")
@@ -158,11 +170,11 @@ def _default_mix() -> dict[str, float]:
 class LeverCostConfig:
     """Annual cost of each lever at full strength, as a share of assets under management."""
 
-    disclosure: float = _pos(0.004, lo=0.0)
-    risk_management: float = _pos(0.008, lo=0.0)
-    compliance: float = _pos(0.006, lo=0.0)
-    user_experience: float = _pos(0.005, lo=0.0)
-    rating_openness: float = _pos(0.002, lo=0.0)
+    disclosure: float = _pos(0.004, lo=0.0, open_lo=False)
+    risk_management: float = _pos(0.008, lo=0.0, open_lo=False)
+    compliance: float = _pos(0.006, lo=0.0, open_lo=False)
+    user_experience: float = _pos(0.005, lo=0.0, open_lo=False)
+    rating_openness: float = _pos(0.002, lo=0.0, open_lo=False)
 
 
 @dataclass
@@ -215,7 +227,8 @@ class RegulatorConfig:
     violation_memory: int = _count(8, doc="ticks an undetected violation stays findable")
     disclosure_mandate: float = _p(0.3, doc="enforced minimum disclosure lever")
     custody_requirement: float = _p(0.5, doc="share of user funds held by a custodian")
-    early_warning: float = _p(0.3, doc="chance per tick that liquidity stress is flagged")
+    early_warning: float = _p(0.3, doc="RegTech flag chance per tick (times detection accuracy)")
+    suspension_ticks: int = _count(4, doc="ticks a suspended platform runs off before wind-down")
     complaint_response: float = _p(0.5, doc="inspection odds per unit complaint intensity")
     complaint_saturation: float = _pos(0.05, "complaints / users at which response saturates")
     education_rate: float = _p(0.0005, doc="literacy gain toward 1 per tick")
@@ -250,9 +263,11 @@ class AdaptationConfig:
     enabled: bool = False
     every: int = _count(13, doc="ticks between adaptation rounds")
     performance: str = field(default="growth", metadata={"choices": ("growth", "profit")})
-    selection_intensity: float = _pos(20.0, "Fermi rule beta on performance differences", lo=0.0)
+    selection_intensity: float = _pos(
+        20.0, "Fermi rule beta on performance differences", lo=0.0, open_lo=False
+    )
     mutation_rate: float = _p(0.1, doc="chance a lever mutates after a round")
-    mutation_sd: float = _pos(0.05, "sd of a lever mutation", lo=0.0)
+    mutation_sd: float = _pos(0.05, "sd of a lever mutation", lo=0.0, open_lo=False)
     switch_cost: float = _p(0.002, doc="cost of switching strategy, share of liabilities")
 
 

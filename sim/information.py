@@ -97,27 +97,23 @@ def word_of_mouth(
     """
     pop, t = model.population, model.cfg.trust
     talks = rng.random(pop.n, dtype=F32) < t.wom_contact_rate
-    neighbour = random_neighbours(model.network, rng)
-    listeners = np.flatnonzero(talks & (neighbour >= 0))
-    said_platform, said = accounts.speaker_opinions(
+    listeners = np.flatnonzero(talks & model.has_neighbours)
+    speakers = random_neighbours(model.network, rng, nodes=listeners)
+    said = accounts.word_of_mouth(
+        listeners,
+        speakers,
         pop.platform,
         pop.a,
         pop.b,
         pop.balance,
         pop.institutional_trust,
         F32(t.prior_weight),
-        neighbour[listeners],
+        F32(t.wom_evidence),
+        good,
+        bad,
+        pop.tip_platform,
+        pop.tip_trust,
     )
-    speaks = said_platform >= 0
-    listeners, said_platform, said = listeners[speaks], said_platform[speaks], said[speaks]
-    match = pop.platform[listeners] == said_platform[:, None]
-    rows, slots = np.nonzero(match)
-    w = F32(t.wom_evidence)
-    good[listeners[rows], slots] += w * said[rows]
-    bad[listeners[rows], slots] += w * (F32(1.0) - said[rows])
-    tipped = ~match.any(axis=1)
-    pop.tip_platform[listeners[tipped]] = said_platform[tipped]
-    pop.tip_trust[listeners[tipped]] = said[tipped]
     score, _ = net_promoter(said, t.promoter_threshold, t.detractor_threshold)
     return score
 
@@ -129,19 +125,20 @@ def update_institutional_trust(model: "TrustModel", rng: np.random.Generator) ->
     """
     pop, t = model.population, model.cfg.trust
     g = pop.institutional_trust
-    down = np.zeros(pop.n, dtype=F32)
-    if model.user_loss.any():
-        at_stake = model.user_loss + pop.balance.sum(axis=1)
-        share = np.divide(model.user_loss, at_stake, out=np.zeros(pop.n), where=at_stake > 0)
-        down += (t.own_loss_shock * share).astype(F32)
     breaches = sum(p.breach for p in model.platforms)
-    down += F32(min(1.0, model.sector_shock + t.breach_shock * breaches))
-    np.clip(down, 0.0, 1.0, out=down)
-    up = np.zeros(pop.n, dtype=F32)
-    if model.regulator.enforced:
-        actions = len(model.regulator.enforced)
-        gain = 1.0 - (1.0 - t.enforcement_gain) ** actions
-        up[model.news_reached] = gain
-    up *= F32(1.0) - down
-    nudge(g, up, down)
+    shock = F32(min(1.0, model.sector_shock + t.breach_shock * breaches))
+    lost = model.user_loss.any()
+    if shock > 0 or lost or model.regulator.enforced:  # most ticks nothing moves it
+        down = np.full(pop.n, shock, dtype=F32)
+        if lost:
+            at_stake = model.user_loss + pop.balance.sum(axis=1)
+            share = np.divide(model.user_loss, at_stake, out=np.zeros(pop.n), where=at_stake > 0)
+            down += (t.own_loss_shock * share).astype(F32)
+            np.clip(down, 0.0, 1.0, out=down)
+        up = np.zeros(pop.n, dtype=F32)
+        if model.regulator.enforced:
+            actions = len(model.regulator.enforced)
+            up[model.news_reached] = 1.0 - (1.0 - t.enforcement_gain) ** actions
+            up *= F32(1.0) - down
+        nudge(g, up, down)
     degroot_step(model.wom_weights, g, t.institutional_mixing, model.has_neighbours)

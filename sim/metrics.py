@@ -195,6 +195,7 @@ def _count_status(*statuses: Status) -> Metric:
 
 
 metric("platforms_active")(_count_status(*OPEN_STATUSES))
+metric("platforms_suspended")(_count_status(Status.SUSPENDED))
 metric("platforms_collapsed")(_count_status(Status.COLLAPSED))
 metric("platforms_wound_down")(_count_status(Status.WOUND_DOWN))
 metric("platforms_exited")(_count_status(Status.EXITED))
@@ -202,9 +203,8 @@ metric("platforms_exited")(_count_status(Status.EXITED))
 
 @metric("violation_rate")
 def violation_rate(model: "TrustModel") -> float:
-    """Share of operating platforms that violated the rules this tick."""
-    operating = [p for p in model.platforms if p.is_open or p.violated]
-    return sum(p.violated for p in operating) / len(operating) if operating else 0.0
+    """Share of the platforms that operated this tick that violated the rules."""
+    return model.violation_rate()
 
 
 @metric("detection_rate")

@@ -113,9 +113,10 @@ class TrustModel(mesa.Model):
         fraudulent = np.zeros(cfg.count, dtype=bool)
         fraudulent[rng.choice(cfg.count, size=n_fraud, replace=False)] = True
         pop = self.population
+        pcfg = self.cfg.population
         expected_deposits = (
-            pop.cash.sum() * self.cfg.population.initial_investor_share
-        ) / cfg.count
+            pop.cash.sum() * pcfg.initial_investor_share * pcfg.deposit_share / cfg.count
+        )
         self._capital = cfg.capital_share * expected_deposits
         return [
             self._new_platform(
@@ -149,10 +150,11 @@ class TrustModel(mesa.Model):
             index=index,
             strategy=strategy,
             levers=levers,
-            advertised_yield=spec.advertised_yield + (cfg.fraud_yield_premium if fraudulent else 0),
+            advertised_yield=spec.advertised_yield,
             base_default=base_default,
             fraudulent=fraudulent,
             capital=capital,
+            yield_premium=cfg.fraud_yield_premium if fraudulent else 0.0,
         )
         platform.status = status
         return platform
@@ -174,9 +176,7 @@ class TrustModel(mesa.Model):
         self.liabilities = np.append(self.liabilities, 0.0)
         self.complaints = np.append(self.complaints, 0)
         # Unknown to users, a newcomer's rating starts at the market's average.
-        is_open = self.open_mask()[:-1]
-        prior = self.rating[is_open].mean() if is_open.any() else self.rating.mean()
-        self.rating = np.append(self.rating, prior)
+        self.rating = np.append(self.rating, self.market_rating())
         self.platform_users = np.append(self.platform_users, 0)
         return platform
 
@@ -230,10 +230,15 @@ class TrustModel(mesa.Model):
         """``(P, 5)`` effective levers."""
         return np.array([p.effective_levers() for p in self.platforms])
 
+    def market_rating(self) -> float:
+        """Mean published rating of the open platforms (all, if none is open)."""
+        is_open = self.open_mask()[: len(self.rating)]  # a just-added entrant has no rating
+        return float(self.rating[is_open].mean() if is_open.any() else self.rating.mean())
+
     def reputation(self) -> np.ndarray:
         """Public reputation: the published rating where ratings are open, else the mean."""
         openness = np.array([p.lever("rating_openness") for p in self.platforms])
-        reputation = openness * self.rating + (1.0 - openness) * self.rating.mean()
+        reputation = openness * self.rating + (1.0 - openness) * self.market_rating()
         blacklisted = np.array([p.blacklisted for p in self.platforms])
         return np.where(blacklisted, 0.0, reputation)
 
@@ -288,7 +293,9 @@ class TrustModel(mesa.Model):
             event.apply(self)
         for ramp in self.ramps:
             value = ramp.value(self.tick)
-            setattr(self.regulator, ramp.key, type(getattr(self.regulator, ramp.key))(value))
+            if isinstance(getattr(self.regulator, ramp.key), int):
+                value = round(value)
+            setattr(self.regulator, ramp.key, value)
         self.ramps = [r for r in self.ramps if r.last_tick > self.tick]
         if self.macro != 1.0 and self.tick >= self.macro_until:
             self.macro = 1.0
@@ -315,7 +322,7 @@ class TrustModel(mesa.Model):
         rng = self.rngs["platforms"]
         for p in self.platforms:
             p.reset_tick()
-        for p in self.random_order([p for p in self.platforms if p.is_open], rng):
+        for p in self.random_order([p for p in self.platforms if p.is_operating], rng):
             p.operate(self.liabilities[p.index], rng, self.flows, self.macro)
 
     def users_decide(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -367,9 +374,10 @@ class TrustModel(mesa.Model):
         paid_per = np.bincount(plat[paid], pa, minlength=n_plat)
         for p in self.platforms:
             p.cash -= paid_per[p.index]
+        exits = amounts >= pop.balance[users, slots]  # whole balances, not routine needs
         for rumour in self.rumours:
             if rumour.live:
-                caused = rumour.believes[users] & (plat == rumour.platform)
+                caused = exits & rumour.believes[users] & (plat == rumour.platform)
                 self.rumour_withdrawals += float(amounts[caused].sum())
         failed = ~paid
         self.failed[users[failed], slots[failed]] = True
@@ -380,12 +388,18 @@ class TrustModel(mesa.Model):
         self.flows.failed_withdrawals += float(failed_per.sum())
         self.liabilities = liabilities - paid_per
         for p in self.platforms:
-            if p.is_open and failed_per[p.index] > cfg.collapse_failed_share * liabilities[p.index]:
-                self.wind_down(p, orderly=p.flagged, reason="run")
+            run = failed_per[p.index] > cfg.collapse_failed_share * liabilities[p.index]
+            if p.is_operating and run:  # a suspended platform is already in official hands
+                self.wind_down(p, orderly=p.flagged or not p.is_open, reason="run")
         for p in self.platforms:
             if p.is_open:
                 p.rebalance(self.liabilities[p.index])
         pop.close_empty()
+
+    def violation_rate(self) -> float:
+        """Share of the platforms that operated this tick that violated the rules."""
+        operated = [p for p in self.platforms if p.operated]
+        return sum(p.violated for p in operated) / len(operated) if operated else 0.0
 
     def wind_down(
         self, platform: Platform, *, orderly: bool, reason: str, status: Status | None = None
@@ -425,12 +439,13 @@ class TrustModel(mesa.Model):
         platform.cash = platform.loans = 0.0
         platform.status = status or (Status.WOUND_DOWN if orderly else Status.COLLAPSED)
         platform.sandbox = None
+        platform.suspended_until = None
         self.liabilities[j] = 0.0
         share = liabilities / market if market > 0 else 0.0
         scale = self.cfg.trust.orderly_shock_ratio if orderly else 1.0
         self.sector_shock += self.cfg.trust.collapse_shock * share * scale
         self.log_event(
-            str(platform.status) if status else ("wind_down" if orderly else "collapse"),
+            str(platform.status),
             platform=j,
             reason=reason,
             liabilities=liabilities,

@@ -430,17 +430,21 @@ def build_network(
 
 
 def random_neighbours(
-    adj: sp.csr_array, rng: np.random.Generator, out: np.ndarray | None = None
+    adj: sp.csr_array,
+    rng: np.random.Generator,
+    out: np.ndarray | None = None,
+    nodes: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Pick one uniformly random neighbour for every node.
+    """Pick one uniformly random neighbour for every node (or for each of ``nodes``).
 
-    Uses a single vector of ``n`` uniforms: node ``i`` takes entry
-    ``floor(U_i * deg_i)`` of its row. Isolated nodes get ``-1``.
+    Uses a single vector of uniforms: node ``i`` takes entry ``floor(U_i * deg_i)`` of its
+    row. Isolated nodes get ``-1``.
 
     Args:
         adj: CSR adjacency matrix with ``n`` rows.
         rng: Source of randomness.
-        out: Optional integer array of length ``n`` to write into.
+        out: Optional integer array (length ``n``, or of ``nodes``) to write into.
+        nodes: Pick only for these rows, in this order (default: every row).
 
     Returns:
         Array of neighbour ids (``-1`` for isolated nodes), of ``adj.indices``' dtype unless
@@ -450,18 +454,19 @@ def random_neighbours(
         ValueError: If ``out`` has the wrong shape or a non-integer dtype.
     """
     indptr = adj.indptr
-    n = indptr.size - 1
+    m = indptr.size - 1 if nodes is None else nodes.size
     if out is None:
-        out = np.empty(n, dtype=np.result_type(adj.indices.dtype, np.int32))
-    elif out.shape != (n,) or out.dtype.kind != "i":
-        raise ValueError(f"out must be a signed integer array of shape ({n},)")
-    deg = np.diff(indptr)
-    offset = rng.random(n)
+        out = np.empty(m, dtype=np.result_type(adj.indices.dtype, np.int32))
+    elif out.shape != (m,) or out.dtype.kind != "i":
+        raise ValueError(f"out must be a signed integer array of shape ({m},)")
+    start = indptr[:-1] if nodes is None else indptr[nodes]
+    deg = (indptr[1:] if nodes is None else indptr[nodes + 1]) - start
+    offset = rng.random(m)
     offset *= deg
     # floor(U * deg) < deg mathematically, but rounding can reach deg when U is near 1.
     pick = offset.astype(np.int64)
     np.minimum(pick, np.maximum(deg - 1, 0), out=pick)
-    pick += indptr[:-1]
+    pick += start
     if adj.indices.size:
         np.take(adj.indices, pick, out=out, mode="clip")
     out[deg == 0] = -1

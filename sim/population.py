@@ -1,9 +1,8 @@
 """User state as arrays, and the vectorised user phase of a tick.
 
 One array per attribute, index = user; accounts are ``(n, max_accounts)`` arrays whose
-empty slots hold platform ``-1``. Per-platform arrays passed in here carry one extra
-trailing entry (see :func:`pad`) so that ``values[platform]`` reads a neutral value for
-empty slots without a mask. Money is float64; trust, literacy and evidence are float32.
+empty slots hold platform ``-1``. The passes over accounts are the compiled kernels of
+:mod:`sim.accounts`. Money is float64; trust, literacy and evidence are float32.
 """
 
 from dataclasses import dataclass
@@ -15,11 +14,6 @@ from sim.config import PopulationConfig
 from sim.trust import beta_trust
 
 F32 = np.float32
-
-
-def pad(values: np.ndarray, neutral: float = 0.0) -> np.ndarray:
-    """Append ``neutral`` so that index ``-1`` (an empty account slot) reads it."""
-    return np.append(values, np.asarray(neutral, dtype=values.dtype))
 
 
 @dataclass(eq=False)
@@ -193,7 +187,7 @@ def choose_and_deposit(
     if not open_platforms.any() or users.size == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
     base = cfg.weight_reputation * reputation + cfg.weight_yield * advertised_yield
-    choice, slot = accounts.choose(
+    choice, amounts = accounts.choose_and_deposit(
         users,
         pop.platform,
         trust,
@@ -207,13 +201,10 @@ def choose_and_deposit(
         cfg.choice_temperature,
         pop.withdraw_threshold,
         uniforms,
+        pop.cash,
+        pop.balance,
+        pop.ever_invested,
+        cfg.deposit_share,
     )
     go = choice >= 0
-    users, choice, slot = users[go], choice[go], slot[go]
-    amounts = pop.cash[users] * cfg.deposit_share
-    pop.cash[users] -= amounts
-    pop.balance[users, slot] += amounts
-    pop.platform[users, slot] = choice
-    pop.ever_invested[users] = True
-    pop.tip_platform[users] = -1
-    return users, choice, amounts
+    return users[go], choice[go], amounts[go]

@@ -125,7 +125,7 @@ def test_money_is_conserved_through_collapses_and_wind_downs(build_model, early_
         seed=1,
     )
     kinds = check_every_tick(model, 40)
-    assert kinds["collapse"] + kinds["wind_down"] > 0, kinds
+    assert kinds["collapsed"] + kinds["wound_down"] > 0, kinds
 
 
 def test_initial_state_matches_liabilities(build_model):
@@ -139,6 +139,7 @@ def test_initial_state_matches_liabilities(build_model):
         * pop.wealth.sum()
         * model.cfg.population.investable_share
         * model.cfg.population.initial_investor_share
+        * model.cfg.population.deposit_share
         / model.cfg.platforms.count
         for _ in model.platforms
     )

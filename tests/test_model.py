@@ -52,8 +52,9 @@ FAILING_WORLD = (
 
 
 def step_counting_violations(model: TrustModel) -> tuple[int, float, float]:
-    """One tick; return violations by platforms open at its start, their expectation and var."""
-    was_open = [p for p in model.platforms if p.is_open]
+    """One tick; return violations by platforms operating at its start (open or suspended),
+    their expectation and variance."""
+    was_open = [p for p in model.platforms if p.is_operating]
     compliance = np.array([p.lever("compliance") for p in was_open])
     cfg = model.cfg.platforms
     p = violation_probability(
@@ -226,7 +227,7 @@ def test_user_losses_cum_is_the_sum_of_event_losses(run_model):
     model = run_model(*FAILING_WORLD, "regulator.custody_requirement=0", seed=4, ticks=60)
     ts = model.timeseries()
     losses = sum(
-        e["user_losses"] for e in model.event_log if e["type"] in ("collapse", "wind_down")
+        e["user_losses"] for e in model.event_log if e["type"] in ("collapsed", "wound_down")
     )
     assert losses > 0
     assert ts["user_losses_cum"].iloc[-1] == pytest.approx(losses, rel=1e-12)
@@ -285,7 +286,7 @@ def test_closed_platforms_stop_violating(build_model):
         assert model.violations_total - before_total == observed, model.tick
         for p in closed_before:
             assert not (p.violated or p.outage or p.breach or p.misconduct), (model.tick, p.index)
-        closed_before = [p for p in model.platforms if not p.is_open]
+        closed_before = [p for p in model.platforms if not p.is_operating]
     assert closed_before, "the test world should close some platforms"
     assert model.violations_total == counted
 
@@ -339,7 +340,7 @@ def test_custody_lowers_user_losses_in_collapses(run_model):
                 ticks=60,
             )
             total += model.user_losses_cum
-            rates += [1 - e["recovery"] for e in model.event_log if e["type"] == "collapse"]
+            rates += [1 - e["recovery"] for e in model.event_log if e["type"] == "collapsed"]
         losses[custody], loss_rates[custody] = total, rates
     assert len(loss_rates[0.0]) >= 3, "the failing world should collapse"
     assert losses[0.9] < 0.25 * losses[0.0], losses
@@ -363,10 +364,10 @@ def test_early_warning_turns_collapses_into_wind_downs(run_model):
             counts += event_counts(model)
         kinds[early_warning] = counts
     off, on = kinds[0.0], kinds[1.0]
-    assert off["collapse"] >= 3 and off["wind_down"] == 0, off
+    assert off["collapsed"] >= 3 and off["wound_down"] == 0, off
     assert on["early_warning"] > 0
-    assert on["collapse"] < off["collapse"], (off, on)
-    assert on["wind_down"] / (on["wind_down"] + on["collapse"]) > 0.8, on
+    assert on["collapsed"] < off["collapsed"], (off, on)
+    assert on["wound_down"] / (on["wound_down"] + on["collapsed"]) > 0.8, on
 
 
 def test_education_raises_literacy(run_model):

@@ -245,7 +245,7 @@ def test_wind_down_recovery_closed_form(build_model, orderly, custody, asset_sha
     assert model.user_losses_cum == pytest.approx(lost, rel=1e-9, abs=1e-6)
     assert pop.cash.sum() + pop.balance.sum() == pytest.approx(wealth_before - lost, rel=1e-12)
     event = model.event_log[-1]
-    assert event["type"] == ("wind_down" if orderly else "collapse")
+    assert event["type"] == ("wound_down" if orderly else "collapsed")
     assert event["platform"] == j
     assert event["recovery"] == pytest.approx(recovery, rel=1e-12)
     assert event["liabilities"] == pytest.approx(liabilities, rel=1e-12)

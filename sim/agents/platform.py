@@ -29,6 +29,8 @@ class Status(StrEnum):
 
 
 OPEN_STATUSES = frozenset({Status.ACTIVE, Status.SANDBOX})
+# A suspended platform takes no deposits but still runs its book while users leave.
+OPERATING_STATUSES = OPEN_STATUSES | {Status.SUSPENDED}
 
 
 @dataclass
@@ -76,12 +78,14 @@ class Platform(mesa.Agent):
         base_default: float,
         fraudulent: bool,
         capital: float,
+        yield_premium: float = 0.0,
     ):
         super().__init__(model)
         self.index = index
         self.strategy = strategy
         self.levers = np.asarray(levers, dtype=np.float64)
         self.base_yield = advertised_yield
+        self.yield_premium = yield_premium
         self.base_default = base_default
         self.fraudulent = fraudulent
         self.status = Status.ACTIVE
@@ -96,11 +100,18 @@ class Platform(mesa.Agent):
         self.sandbox: SandboxTerms | None = None
         self.product: ProductLine | None = None
         self.blacklisted = False
+        self.suspended_until: int | None = None
+        self.operated = False
 
     @property
     def is_open(self) -> bool:
         """Operating and taking deposits (active or in a sandbox)."""
         return self.status in OPEN_STATUSES
+
+    @property
+    def is_operating(self) -> bool:
+        """Running its loan book: open, or suspended while it runs off."""
+        return self.status in OPERATING_STATUSES
 
     def lever(self, name: str) -> float:
         """The effective value of a lever, after the regulator's enforced minimums."""
@@ -113,8 +124,9 @@ class Platform(mesa.Agent):
 
     @property
     def advertised_yield(self) -> float:
-        """Annual yield promised to users, including an unregulated product's extra."""
-        return self.base_yield + (self.product.extra_yield if self.product else 0.0)
+        """Annual yield promised: the strategy's, a fraud's premium, an unregulated product's."""
+        extra = self.product.extra_yield if self.product else 0.0
+        return self.base_yield + self.yield_premium + extra
 
     def unregulated(self, tick: int) -> bool:
         """Runs a product line the rules do not yet cover."""
@@ -141,6 +153,7 @@ class Platform(mesa.Agent):
     def reset_tick(self) -> None:
         """Forget last tick's incidents and violation (closed platforms have none)."""
         self.violated = self.outage = self.breach = self.misconduct = False
+        self.operated = False
 
     def operate(
         self, liabilities: float, rng: np.random.Generator, flows: TickFlows, macro: float = 1.0
@@ -154,6 +167,7 @@ class Platform(mesa.Agent):
             macro: Multiplier on default rates (a macro shock raises it).
         """
         cfg = self.model.cfg.platforms
+        self.operated = True
         rm, comp = self.lever("risk_management"), self.lever("compliance")
         # Loan book: interest, defaults (risk management avoids a share), maturities.
         interest = self.loans * cfg.loan_rate / WEEKS_PER_YEAR

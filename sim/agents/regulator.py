@@ -84,13 +84,15 @@ class Regulator(mesa.Agent):
             platform.violations_open = [t for t in platform.violations_open if t > memory_start]
             if platform.sandbox is not None and model.tick >= platform.sandbox.review_tick:
                 self._review(platform)
+        for platform in model.platforms:
+            if platform.status == Status.SUSPENDED and model.tick >= platform.suspended_until:
+                model.wind_down(platform, orderly=True, reason="repeated_violations")
         if self.education_rate > 0:
             model.population.educate(self.education_rate)
 
     def _adapt(self, model: "TrustModel") -> None:
         """Adaptive regime: tighten as the smoothed violation rate exceeds the target."""
-        operating = [p for p in model.platforms if p.is_open]
-        rate = sum(p.violated for p in operating) / len(operating) if operating else 0.0
+        rate = model.violation_rate()
         self.violation_average += self.adapt_smoothing * (rate - self.violation_average)
         if not self.adaptive:
             self.tightening = 1.0
@@ -128,7 +130,14 @@ class Regulator(mesa.Agent):
                 violations_detected=platform.violations_detected,
             )
             if platform.violations_detected >= self.shutdown_after:
-                model.wind_down(platform, orderly=True, reason="repeated_violations")
+                self._suspend(platform)
+
+    def _suspend(self, platform: Platform) -> None:
+        """Repeated violations: no new deposits; users may leave; then an orderly wind-down."""
+        platform.status = Status.SUSPENDED
+        platform.sandbox = None
+        platform.suspended_until = self.model.tick + self.suspension_ticks
+        self.model.log_event("suspended", platform=platform.index, until=platform.suspended_until)
 
     def _blacklist(self, platform: Platform) -> None:
         if self.blacklist and not platform.blacklisted:
@@ -136,7 +145,11 @@ class Regulator(mesa.Agent):
             self.model.log_event("blacklisted", platform=platform.index)
 
     def _review(self, platform: Platform) -> None:
-        """Sandbox graduation review: solvent and clean graduates, the rest leave in order."""
+        """Sandbox graduation review.
+
+        Solvent and clean: graduates. Solvent with violations: exits as a going concern.
+        Insolvent: wound down in order.
+        """
         model = self.model
         solvent = platform.assets >= model.liabilities[platform.index]
         if solvent and platform.violations_detected == 0 and not platform.blacklisted:
@@ -144,8 +157,10 @@ class Regulator(mesa.Agent):
             platform.sandbox = None
             model.sandbox_graduations += 1
             model.log_event("sandbox_graduation", platform=platform.index)
-        else:
+        elif solvent:
             model.wind_down(platform, orderly=True, reason="sandbox_review", status=Status.EXITED)
+        else:
+            model.wind_down(platform, orderly=True, reason="sandbox_review")
 
     def _early_warning(self, platform: Platform, rng: np.random.Generator) -> None:
         """RegTech flags liquidity stress; a flagged insolvent platform is wound down in order."""

@@ -47,8 +47,7 @@ def enter_platforms(
             status=status,
         )
         if advertised_yield is not None:
-            premium = cfg.fraud_yield_premium if fraudulent else 0.0
-            platform.base_yield = advertised_yield + premium
+            platform.base_yield = advertised_yield
         entrants.append(platform)
     return entrants
 
