@@ -3,12 +3,14 @@
 The user phase touches ``(n, K)`` account arrays many times a tick; in numpy each touch
 is a full pass with a temporary, and gathers of per-platform values (``table[platform]``)
 dominate. Each kernel here does one phase's work in a single pass. They are pure: arrays
-(and pre-drawn uniforms or normals from the run's Generator) in, arrays out. Empty slots
+(and pre-drawn uniforms from the run's Generator) in, arrays out. Empty slots
 have platform ``-1``; per-platform tables have one entry per platform.
 """
 
 import numpy as np
 from numba import njit
+
+SQRT12 = np.sqrt(12.0)  # scales a uniform on [-1/2, 1/2] to unit variance
 
 
 @njit(cache=True, nogil=True)
@@ -123,28 +125,34 @@ def choose_and_deposit(
             base_weight[j] = np.exp(scaled[j] - top)
     own = np.empty(n_plat)
     special = np.zeros(n_plat, np.bool_)
+    specials = np.empty(k_max + 1, np.int64)  # held and tipped platforms of this user
     cdf = np.empty(n_plat)
     for r in range(m):
         i = users[r]
         gi = g[i]
+        n_special = 0
         free = -1
-        for k in range(k_max):
-            if platform[i, k] < 0 and free < 0:
-                free = k
-        tp = tip_platform[i]
-        if tp >= 0 and free >= 0:
-            own[tp] = (1.0 - tip_weight) * gi + tip_weight * tip_trust[i]
-            special[tp] = True
         for k in range(k_max):
             p = platform[i, k]
             if p >= 0:
                 own[p] = trust[i, k]
                 special[p] = True
+                specials[n_special] = p
+                n_special += 1
+            elif free < 0:
+                free = k
+        tp = tip_platform[i]
+        if tp >= 0 and free >= 0 and not special[tp]:
+            own[tp] = (1.0 - tip_weight) * gi + tip_weight * tip_trust[i]
+            special[tp] = True
+            specials[n_special] = tp
+            n_special += 1
         # Shift by the largest utility so no exp overflows.
         generic_u = top + weight_trust * gi / temperature
         shift = generic_u if free >= 0 else -np.inf
-        for j in range(n_plat):
-            if special[j] and is_open[j]:
+        for s in range(n_special):
+            j = specials[s]
+            if is_open[j]:
                 shift = max(shift, scaled[j] + weight_trust * own[j] / temperature)
         total = 0.0
         if shift > -np.inf:
@@ -158,24 +166,23 @@ def choose_and_deposit(
                     weight = base_weight[j] * generic_factor
                 total += weight
                 cdf[j] = total
-        if total <= 0.0:
-            for j in range(n_plat):
-                special[j] = False
-            continue
-        target = uniforms[r] * total
         pick = -1
-        for j in range(n_plat):
-            if cdf[j] > target:
-                pick = j
-                break
-        if pick < 0:  # target == total at the last step: the last platform with weight
-            for j in range(n_plat - 1, -1, -1):
-                if cdf[j] > (cdf[j - 1] if j > 0 else 0.0):
+        if total > 0.0:
+            target = uniforms[r] * total
+            for j in range(n_plat):
+                if cdf[j] > target:
                     pick = j
                     break
-        own_pick = own[pick] if special[pick] else gi
-        for j in range(n_plat):
-            special[j] = False
+            if pick < 0:  # target == total at the last step: the last platform with weight
+                for j in range(n_plat - 1, -1, -1):
+                    if cdf[j] > (cdf[j - 1] if j > 0 else 0.0):
+                        pick = j
+                        break
+        own_pick = own[pick] if pick >= 0 and special[pick] else gi
+        for s in range(n_special):
+            special[specials[s]] = False
+        if pick < 0:
+            continue
         if own_pick < threshold[i]:
             continue
         chosen[r] = pick
@@ -196,7 +203,7 @@ def choose_and_deposit(
 @njit(cache=True, nogil=True)
 def evidence(
     platform,
-    normals,
+    uniforms,
     literacy,
     literacy_noise,
     good_base,
@@ -211,15 +218,16 @@ def evidence(
 ):  # pragma: no cover - numba
     """Good and bad evidence of every slot from this tick's information (MODEL.md step 6).
 
-    A user reads a disclosure with personal noise ``r_i = z_i literacy_noise (1 - lit_i)``
-    (``z_i`` standard normal); with ``s = clip(signal_base_p + r_i, 0, 1)``:
+    A user reads a disclosure with personal noise ``r_i = z_i literacy_noise (1 - lit_i)``,
+    ``z_i = sqrt(12) (u_i - 1/2)`` from a uniform ``u_i`` (mean 0, sd 1; a uniform costs a
+    fraction of a normal draw at a million users); with ``s = clip(signal_base_p + r_i, 0, 1)``:
     ``good = good_base_p + w_p s`` and
     ``bad = bad_base_p + w_p (1 - s) + reached_i g_i news_bad_p``,
     where the bases gather own outcome, incidents and ratings per platform.
     """
     n, k_max = platform.shape
     for i in range(n):
-        reading = normals[i] * literacy_noise * (1.0 - literacy[i])
+        reading = (uniforms[i] - 0.5) * SQRT12 * literacy_noise * (1.0 - literacy[i])
         for k in range(k_max):
             p = platform[i, k]
             if p < 0:
@@ -311,13 +319,15 @@ def satisfaction(
 
 @njit(cache=True, nogil=True)
 def account_summary(
-    platform, a, b, balance, g, prior_weight, bins, n_platforms
-):  # pragma: no cover
-    """Trust statistics of open accounts for the metrics (MODEL.md step 10).
+    platform, a, b, balance, g, prior_weight, bins, n_platforms, satisfaction_, ever_invested
+):  # pragma: no cover - numba
+    """Trust and satisfaction statistics for the metrics (MODEL.md step 10), in one pass.
 
     Returns:
         ``(count, trust_sum, trust_balance_sum, balance_sum, histogram, plat_trust_sum,
-        plat_holders, invested_users)``; the histogram has ``bins`` bins over [0, 1].
+        plat_holders, invested_users, satisfaction_sum, ever_invested_users)``; the
+        histogram of account trust has ``bins`` bins over [0, 1]; satisfaction is summed
+        over users who ever invested.
     """
     n, k_max = platform.shape
     hist = np.zeros(bins, np.int64)
@@ -328,7 +338,12 @@ def account_summary(
     trust_balance = 0.0
     balance_sum = 0.0
     invested = 0
+    satisfaction_sum = 0.0
+    ever = 0
     for i in range(n):
+        if ever_invested[i]:
+            ever += 1
+            satisfaction_sum += satisfaction_[i]
         holds = False
         for k in range(k_max):
             p = platform[i, k]
@@ -345,7 +360,18 @@ def account_summary(
             plat_holders[p] += 1
         if holds:
             invested += 1
-    return count, trust_sum, trust_balance, balance_sum, hist, plat_trust, plat_holders, invested
+    return (
+        count,
+        trust_sum,
+        trust_balance,
+        balance_sum,
+        hist,
+        plat_trust,
+        plat_holders,
+        invested,
+        satisfaction_sum,
+        ever,
+    )
 
 
 @njit(cache=True, nogil=True)

@@ -40,6 +40,7 @@ def performance(model: "TrustModel", kind: str) -> np.ndarray:
     else:
         result = (equity - prev_equity) / np.maximum(prev_liab, 1e-12)
     model.adaptation_snapshot = {"share": share, "liabilities": liabilities, "equity": equity}
+    result[~model.open_mask()] = np.nan
     return result
 
 

@@ -48,7 +48,7 @@ def gather_evidence(model: "TrustModel", rng: np.random.Generator) -> tuple:
     # report falls with disclosure, the personal noise with literacy.
     health = np.array([p.health(model.liabilities[p.index]) for p in platforms])
     common = rng.standard_normal(n_plat) * t.disclosure_noise * (1.0 - disclosure)
-    normals = rng.standard_normal(pop.n, dtype=F32)
+    uniforms = rng.random(pop.n, dtype=F32)
     # Enforcement news: bad news about the penalised platform, believed as far as the
     # user trusts the system.
     news_bad = np.zeros(n_plat)
@@ -62,7 +62,7 @@ def gather_evidence(model: "TrustModel", rng: np.random.Generator) -> tuple:
     bad = np.empty(pop.platform.shape, dtype=F32)
     accounts.evidence(
         pop.platform,
-        normals,
+        uniforms,
         pop.literacy,
         F32(t.literacy_noise),
         good_base.astype(F32),

@@ -52,6 +52,8 @@ class AccountSummary:
     platform_trust_sum: np.ndarray
     platform_holders: np.ndarray
     invested_users: int
+    satisfaction_sum: float
+    ever_invested_users: int
 
     def quantile(self, q: float) -> float:
         """Quantile of account trust from the histogram (bin midpoint)."""
@@ -77,6 +79,8 @@ def summary(model: "TrustModel") -> AccountSummary:
             np.float32(model.cfg.trust.prior_weight),
             QUANTILE_BINS,
             len(model.platforms),
+            pop.satisfaction,
+            pop.ever_invested,
         )
     )
     model._metric_cache = (model.flows, result)
@@ -122,9 +126,8 @@ def institutional_trust_mean(model: "TrustModel") -> float:
 @metric("satisfaction_mean")
 def satisfaction_mean(model: "TrustModel") -> float:
     """Mean satisfaction of users who have ever invested."""
-    pop = model.population
-    ever = pop.ever_invested
-    return float(pop.satisfaction[ever].mean(dtype=np.float64)) if ever.any() else float("nan")
+    s = summary(model)
+    return s.satisfaction_sum / s.ever_invested_users if s.ever_invested_users else float("nan")
 
 
 @metric("invested_share")
@@ -136,8 +139,8 @@ def invested_share(model: "TrustModel") -> float:
 @metric("retention_rate")
 def retention_rate(model: "TrustModel") -> float:
     """Share of users who ever invested that are still invested."""
-    ever = np.count_nonzero(model.population.ever_invested)
-    return summary(model).invested_users / ever if ever else float("nan")
+    s = summary(model)
+    return s.invested_users / s.ever_invested_users if s.ever_invested_users else float("nan")
 
 
 @metric("wom_net")

@@ -87,6 +87,8 @@ class TrustModel(mesa.Model):
         self.platform_rows: list[dict[str, Any]] = []
         self.user_losses_cum = 0.0
         self.violations_total = 0
+        self._income = self.population.wealth * cfg.population.income_share  # fixed per user
+        self._income_total = float(self._income.sum())
         self._reset_tick_state()
         self._initial_deposits()
         self.adaptation_snapshot = {
@@ -310,9 +312,8 @@ class TrustModel(mesa.Model):
     def operate_platforms(self) -> None:
         """Step 2: users earn income; balances earn yield; platforms run their books."""
         pop, cfg = self.population, self.cfg.platforms
-        income = pop.wealth * self.cfg.population.income_share
-        pop.cash += income
-        self.flows.income += float(income.sum())
+        pop.cash += self._income
+        self.flows.income += self._income_total
         is_open = self.open_mask()
         weekly_yield = np.where(is_open, self.advertised_yields(), 0.0) / WEEKS_PER_YEAR
         weekly_fee = np.where(is_open, cfg.fee_rate, 0.0) / WEEKS_PER_YEAR
@@ -371,6 +372,7 @@ class TrustModel(mesa.Model):
         pu, ps, pa = users[paid], slots[paid], amounts[paid]
         pop.balance[pu, ps] -= pa
         np.add.at(pop.cash, pu, pa)
+        pop.close_accounts(pu, ps)
         paid_per = np.bincount(plat[paid], pa, minlength=n_plat)
         for p in self.platforms:
             p.cash -= paid_per[p.index]
@@ -394,7 +396,6 @@ class TrustModel(mesa.Model):
         for p in self.platforms:
             if p.is_open:
                 p.rebalance(self.liabilities[p.index])
-        pop.close_empty()
 
     def violation_rate(self) -> float:
         """Share of the platforms that operated this tick that violated the rules."""

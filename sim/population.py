@@ -61,13 +61,13 @@ class Population:
         """How many users hold an account at each platform."""
         return np.bincount(self.platform[self.held], minlength=n_platforms)
 
-    def close_empty(self) -> None:
-        """Free slots whose balance is gone; their evidence is forgotten with them."""
-        empty = self.held & (self.balance <= 0.0)
-        if empty.any():
-            self.platform[empty] = -1
-            self.a[empty] = 0.0
-            self.b[empty] = 0.0
+    def close_accounts(self, users: np.ndarray, slots: np.ndarray) -> None:
+        """Free the given slots where the balance is gone; their evidence goes with them."""
+        emptied = self.balance[users, slots] <= 0.0
+        users, slots = users[emptied], slots[emptied]
+        self.platform[users, slots] = -1
+        self.a[users, slots] = 0.0
+        self.b[users, slots] = 0.0
 
     def educate(self, rate: float, reached: np.ndarray | None = None) -> None:
         """Education raises literacy a share ``rate`` of the way to 1 (for ``reached`` users)."""

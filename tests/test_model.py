@@ -239,7 +239,7 @@ def test_user_losses_cum_is_the_sum_of_event_losses(run_model):
 
 @pytest.mark.parametrize("early_warning", [0.0, 1.0])
 def test_empty_account_slots_carry_no_evidence(run_model, build_model, early_warning):
-    """A closed slot forgets its evidence (``Population.close_empty``), so a new account
+    """A closed slot forgets its evidence (``Population.close_accounts``), so a new account
     opened in it starts from the prior g. Checked after every tick of a world with runs,
     failed withdrawals and collapses.
     """
