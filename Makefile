@@ -7,11 +7,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: run test lint format bench bench-quick clean help
+PORT ?= 8765
+
+.PHONY: run test app report lint format bench bench-quick clean help
 
 help:
 	@echo "make run      run the default scenario (ARGS='key=value ...' for Hydra overrides)"
 	@echo "make test     run the test suite"
+	@echo "make app      the classroom page on http://localhost:$(PORT) (PORT=... to change)"
+	@echo "make report SWEEP=multirun/DATE/TIME   the report of a sweep"
 	@echo "make lint     ruff check and format check"
 	@echo "make bench    run the benchmark suite, write benchmarks/RESULTS.md"
 
@@ -29,6 +33,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 $(ARGS)
+
+app: $(STAMP)
+	PORT=$(PORT) $(BIN)/trustsim-app
+
+report: $(STAMP)
+	$(BIN)/trustsim-report $(SWEEP) $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
