@@ -1,9 +1,11 @@
-"""The ``trustsim`` command: one Hydra run -> its output folder.
+"""The ``trustsim`` command: one Hydra run -> its output folder; ``-m`` sweeps.
 
 ``trustsim`` runs the default scenario; Hydra overrides change anything in the config
 (``trustsim population.n_users=50000 platforms=laggard regulator=laissez_faire``) and
 ``-m`` sweeps. Bad input stops before the simulation with exit status 2 and one message
-naming the key, the value and what is allowed.
+naming the key, the value and what is allowed. In a sweep, a run that fails is recorded
+in its folder (``status.json``) and the others go on; a run whose folder already holds a
+finished run of the same config is skipped, so a sweep started again resumes.
 """
 
 import shutil
@@ -16,27 +18,41 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from sim.config import CONF_DIR, ConfigError, to_config
-from sim.runner import run_simulation
+from sim.runner import is_complete, record_failure, run_simulation
 
 EXIT_BAD_INPUT = 2
-_started = False  # set once the input is valid; an exit before it is a usage error
+STATE = {"started": False}  # set once input is valid: an exit before it is a usage error
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def _run(cfg: DictConfig) -> None:
-    global _started
     hydra_cfg = HydraConfig.get()
+    sweeping = hydra_cfg.mode == RunMode.MULTIRUN
+    out = Path(hydra_cfg.runtime.output_dir)
+    config = None
     try:
         config = to_config(cfg)
+        STATE["started"] = True
+        if sweeping and is_complete(out, config):
+            print(f"trustsim: {out} already holds this run; skipped")
+            return
+        summary = run_simulation(config, out)
     except ConfigError as err:
-        if hydra_cfg.mode == RunMode.MULTIRUN:
-            raise  # a sweep records the job as failed and goes on
-        _remove_if_empty(Path(hydra_cfg.runtime.output_dir))
+        if sweeping:
+            record_failure(out, config, err)  # the sweep goes on; its summary lists it
+            return
+        _remove_if_empty(out)
         print(f"trustsim: error: {err}", file=sys.stderr)
         raise SystemExit(EXIT_BAD_INPUT) from None
-    _started = True
-    out = Path(hydra_cfg.runtime.output_dir)
-    summary = run_simulation(config, out)
+    except Exception as err:
+        record_failure(out, config, err)
+        if sweeping:
+            print(f"trustsim: run in {out} failed: {type(err).__name__}: {err}", file=sys.stderr)
+            return
+        raise
+    if config.model == "ishigami":
+        print(f"trustsim: ishigami = {summary['final']['ishigami']:.6g}; outputs in {out}")
+        return
     final = summary["final"]
     print(
         f"trustsim: {config.scenario.name} seed={config.seed}: {config.ticks} ticks in "
@@ -59,7 +75,7 @@ def main() -> None:
         _run()
     except SystemExit as exit_:
         # Hydra reports override and composition errors itself, then exits with 1.
-        if exit_.code == 1 and not _started:
+        if exit_.code == 1 and not STATE["started"]:
             raise SystemExit(EXIT_BAD_INPUT) from None
         raise
 

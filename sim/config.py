@@ -280,6 +280,22 @@ class OutputConfig:
 
 
 @dataclass
+class IshigamiConfig:
+    """Inputs of the Ishigami function, an analytic stand-in for validating sweeps.
+
+    With ``model=ishigami`` a run evaluates ``sin x1 + a sin^2 x2 + b x3^4 sin x1``
+    instead of simulating, so sampling designs and sensitivity indices can be checked
+    against their known analytic values (Ishigami & Homma 1990).
+    """
+
+    x1: float = _p(0.0, lo=-math.pi, hi=math.pi)
+    x2: float = _p(0.0, lo=-math.pi, hi=math.pi)
+    x3: float = _p(0.0, lo=-math.pi, hi=math.pi)
+    a: float = _pos(7.0, "Ishigami a", lo=-math.inf)
+    b: float = _pos(0.1, "Ishigami b", lo=-math.inf)
+
+
+@dataclass
 class Config:
     """The whole config of one run."""
 
@@ -293,6 +309,9 @@ class Config:
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     adaptation: AdaptationConfig = field(default_factory=AdaptationConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    model: str = field(default="trustsim", metadata={"choices": ("trustsim", "ishigami")})
+    ishigami: IshigamiConfig = field(default_factory=IshigamiConfig)
+    sample: int | None = field(default=None, metadata={"doc": "row of a sampling design"})
 
 
 SCHEMA_NAME = "trustsim_schema"

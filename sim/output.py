@@ -91,3 +91,11 @@ def write_parquet(path: str | os.PathLike, frame: pd.DataFrame) -> Path:
 def config_hash(config: Mapping[str, Any]) -> str:
     """A stable short hash of a config: sha256 of its canonical JSON."""
     return hashlib.sha256(to_json(config, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """The JSON in ``path``, or ``None`` if it is missing or not whole JSON."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,116 @@
+"""Sweeps (Hydra multiruns): progress, and a summary of failures at the end.
+
+:class:`SweepCallback` is registered in ``conf/config.yaml`` (``hydra.callbacks``). It
+works through the sweep folder, so it behaves the same on every launcher (basic, joblib,
+submitit, Ray) as long as the jobs share a file system:
+
+* at the start it writes ``SWEEP_DIR/sweep.json`` with the number of jobs (a sampling
+  sweeper that knows its design size writes it instead);
+* after each job it prints ``jobs done/total`` with an estimate of the time left;
+* at the end it lists the failed runs (their ``status.json``) and exits with status 3,
+  after every other run has finished and been kept.
+"""
+
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
+
+from sim.output import read_json, write_json
+
+SWEEP_FILE = "sweep.json"
+
+
+EXIT_SWEEP_FAILED = 3
+
+
+def count_jobs(overrides: list[str], params: dict[str, Any] | None = None) -> int:
+    """Jobs in a basic-sweeper multirun: the product of the sweep lengths."""
+    parser = OverridesParser.create()
+    items = list(overrides) + [f"{k}={v}" for k, v in (params or {}).items()]
+    total = 1
+    for override in parser.parse_overrides(items):
+        if override.is_sweep_override():
+            total *= len(list(override.sweep_string_iterator()))
+    return total
+
+
+def run_folders(sweep_dir: Path) -> list[Path]:
+    """Run folders of a sweep: those that hold Hydra's ``.hydra`` record."""
+    return sorted(p.parent for p in sweep_dir.glob("**/.hydra") if p.is_dir())
+
+
+def sweep_state(sweep_dir: Path) -> dict[str, list[Path]]:
+    """Run folders by state: ``complete``, ``failed`` and ``incomplete``."""
+    state: dict[str, list[Path]] = {"complete": [], "failed": [], "incomplete": []}
+    for folder in run_folders(sweep_dir):
+        if read_json(folder / "summary.json") is not None:
+            state["complete"].append(folder)
+        elif (read_json(folder / "status.json") or {}).get("status") == "failed":
+            state["failed"].append(folder)
+        else:
+            state["incomplete"].append(folder)
+    return state
+
+
+def _format_seconds(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "?"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+class SweepCallback(Callback):
+    """Progress and failure summary of a multirun (see the module docstring)."""
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:  # noqa: D102
+        from sim import cli
+
+        cli.STATE["started"] = True  # from here on, exit status 1 is not a usage error
+        sweep_dir = Path(config.hydra.sweep.dir)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        params = config.hydra.sweeper.get("params")
+        params = OmegaConf.to_container(params, resolve=True) if params else {}
+        try:
+            total = count_jobs(list(config.hydra.overrides.task), params)
+        except Exception:  # a sweeper of another kind: it reports its own size
+            total = None
+        write_json(sweep_dir / SWEEP_FILE, {"total": total, "started": time.time()})
+
+    def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:  # noqa: D102
+        sweep_dir = Path(config.hydra.sweep.dir)
+        info = read_json(sweep_dir / SWEEP_FILE) or {}
+        state = sweep_state(sweep_dir)
+        done = len(state["complete"]) + len(state["failed"])
+        total = info.get("total") or done
+        elapsed = time.time() - info.get("started", time.time())
+        # Runs skipped on resume finish at once; estimate from the pace so far all the same.
+        left = elapsed / done * (total - done) if done else math.inf
+        failed = f", {len(state['failed'])} failed" if state["failed"] else ""
+        print(
+            f"trustsim sweep: {done}/{total} jobs done{failed}, about {_format_seconds(left)} left"
+        )
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:  # noqa: D102
+        sweep_dir = Path(config.hydra.sweep.dir)
+        state = sweep_state(sweep_dir)
+        print(
+            f"trustsim sweep: {len(state['complete'])} complete, {len(state['failed'])} failed "
+            f"in {sweep_dir}"
+        )
+        if state["failed"]:
+            print(
+                f"trustsim sweep: {len(state['failed'])} runs failed (each has a status.json; "
+                "run the same sweep again into the same folder to redo them):",
+                file=sys.stderr,
+            )
+            for folder in state["failed"]:
+                error = (read_json(folder / "status.json") or {}).get("error", "?")
+                print(f"  {folder.relative_to(sweep_dir)}: {error}", file=sys.stderr)
+            raise SystemExit(EXIT_SWEEP_FAILED)
