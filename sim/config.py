@@ -223,7 +223,7 @@ class RegulatorConfig:
     inspection_rate: float = _p(0.05, doc="chance per tick of a random inspection")
     detection_accuracy: float = _p(0.6, doc="chance an inspection finds what is there (RegTech)")
     penalty: float = _p(0.01, doc="fine as a share of the platform's liabilities")
-    shutdown_after: int = _count(3, doc="detected violations before an ordered wind-down")
+    shutdown_after: int = _count(3, doc="penalties before suspension and orderly wind-down")
     violation_memory: int = _count(8, doc="ticks an undetected violation stays findable")
     disclosure_mandate: float = _p(0.3, doc="enforced minimum disclosure lever")
     custody_requirement: float = _p(0.5, doc="share of user funds held by a custodian")
@@ -334,7 +334,7 @@ _BROKEN_SCENARIOS: dict[str, ConfigError] = {}
 
 
 def scenario_dirs() -> list[Path]:
-    """The library's folder, then any folders in ``$TRUSTSIM_SCENARIO_PATH`` (``:``-separated)."""
+    """The library's folder, then the folders in ``$TRUSTSIM_SCENARIO_PATH`` (os.pathsep)."""
     extra = [Path(p) for p in os.environ.get(SCENARIO_PATH_ENV, "").split(os.pathsep) if p]
     return [SCENARIO_DIR, *extra]
 

@@ -294,10 +294,7 @@ class TrustModel(mesa.Model):
             self.log_event("scheduled", **event.record())
             event.apply(self)
         for ramp in self.ramps:
-            value = ramp.value(self.tick)
-            if isinstance(getattr(self.regulator, ramp.key), int):
-                value = round(value)
-            setattr(self.regulator, ramp.key, value)
+            setattr(self.regulator, ramp.key, ramp.value(self.tick))
         self.ramps = [r for r in self.ramps if r.last_tick > self.tick]
         if self.macro != 1.0 and self.tick >= self.macro_until:
             self.macro = 1.0
@@ -368,6 +365,7 @@ class TrustModel(mesa.Model):
         n_plat = len(self.platforms)
         liabilities = self.liabilities
         cash = np.array([p.cash for p in self.platforms])
+        exits = amounts >= pop.balance[users, slots]  # whole balances, not routine needs
         paid = settle_withdrawals(plat, amounts, cash, self.rngs["settlement"])
         pu, ps, pa = users[paid], slots[paid], amounts[paid]
         pop.balance[pu, ps] -= pa
@@ -376,7 +374,6 @@ class TrustModel(mesa.Model):
         paid_per = np.bincount(plat[paid], pa, minlength=n_plat)
         for p in self.platforms:
             p.cash -= paid_per[p.index]
-        exits = amounts >= pop.balance[users, slots]  # whole balances, not routine needs
         for rumour in self.rumours:
             if rumour.live:
                 caused = exits & rumour.believes[users] & (plat == rumour.platform)
@@ -391,8 +388,8 @@ class TrustModel(mesa.Model):
         self.liabilities = liabilities - paid_per
         for p in self.platforms:
             run = failed_per[p.index] > cfg.collapse_failed_share * liabilities[p.index]
-            if p.is_operating and run:  # a suspended platform is already in official hands
-                self.wind_down(p, orderly=p.flagged or not p.is_open, reason="run")
+            if p.is_open and run:  # a suspended platform is already in official hands
+                self.wind_down(p, orderly=p.flagged, reason="run")
         for p in self.platforms:
             if p.is_open:
                 p.rebalance(self.liabilities[p.index])

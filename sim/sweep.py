@@ -19,6 +19,7 @@ from typing import Any
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from sim.output import read_json, write_json
@@ -30,11 +31,19 @@ EXIT_SWEEP_FAILED = 3
 
 
 def count_jobs(overrides: list[str], params: dict[str, Any] | None = None) -> int:
-    """Jobs in a basic-sweeper multirun: the product of the sweep lengths."""
+    """Jobs in a basic-sweeper multirun: the product of the sweep lengths.
+
+    As in Hydra's basic sweeper, a command-line override replaces ``hydra.sweeper.params``
+    for the same key.
+    """
     parser = OverridesParser.create()
-    items = list(overrides) + [f"{k}={v}" for k, v in (params or {}).items()]
+    by_key = {
+        o.key_or_group: o
+        for o in parser.parse_overrides([f"{k}={v}" for k, v in (params or {}).items()])
+    }
+    by_key.update({o.key_or_group: o for o in parser.parse_overrides(list(overrides))})
     total = 1
-    for override in parser.parse_overrides(items):
+    for override in by_key.values():
         if override.is_sweep_override():
             total *= len(list(override.sweep_string_iterator()))
     return total
@@ -84,6 +93,8 @@ class SweepCallback(Callback):
         write_json(sweep_dir / SWEEP_FILE, {"total": total, "started": time.time()})
 
     def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:  # noqa: D102
+        if config.hydra.mode != RunMode.MULTIRUN:
+            return
         sweep_dir = Path(config.hydra.sweep.dir)
         info = read_json(sweep_dir / SWEEP_FILE) or {}
         state = sweep_state(sweep_dir)

@@ -60,9 +60,11 @@ class Platform(mesa.Agent):
         index: Row of this platform in the model's per-platform arrays.
         strategy: Name of the strategy it plays.
         levers: The five levers (``sim.config.LEVERS`` order) it chooses, in [0, 1].
-        advertised_yield: Annual yield promised to users.
+        base_yield: Annual yield of its strategy; ``advertised_yield`` adds a fraud's
+            ``yield_premium`` and an unregulated product's extra.
         base_default: Hidden quality: the loan book's annual default rate before risk control.
-        fraudulent: A Ponzi-like platform that diverts assets and pays from new deposits.
+        fraudulent: A Ponzi-like platform: it lures with a premium and diverts the assets
+            outside custody, so promised yields are paid from what others deposit.
         cash, loans: The balance sheet. A share of it, the regulator's custody requirement,
             is held through a custodian: out of reach of diversion and misconduct, and run
             off in order rather than fire-sold if the platform fails.
@@ -153,6 +155,8 @@ class Platform(mesa.Agent):
     def reset_tick(self) -> None:
         """Forget last tick's incidents and violation (closed platforms have none)."""
         self.violated = self.outage = self.breach = self.misconduct = False
+        if not self.is_operating:  # an operating one uses an event's forced flags in operate()
+            self.forced_outage = self.forced_breach = False
         self.operated = False
 
     def operate(
@@ -212,7 +216,7 @@ class Platform(mesa.Agent):
             cfg.violation_temptation * (self.product.temptation if unregulated else 1.0),
             cfg.deterrence_scale,
         )
-        if draws[3] < p_violate:
+        if draws[3] < p_violate and self.status != Status.SUSPENDED:  # under close watch
             self.violated = True
             if not unregulated:  # rules are not retroactive
                 self.violations_open.append(self.model.tick)

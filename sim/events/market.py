@@ -104,8 +104,9 @@ class Sandbox(Event):
     Innovative entrants are admitted under an exposure cap (their liabilities may not
     exceed ``exposure_cap`` of the market), close monitoring (an inspection chance of
     ``monitoring`` per tick) and mandatory disclosure; after ``duration`` ticks a review
-    graduates those that are solvent with no detected violation and winds the rest down
-    in order. With ``supervised: false`` the same entrants enter as ordinary platforms
+    graduates those that are solvent with no detected violation and not blacklisted; a
+    solvent one that fails exits as a going concern, an insolvent one is wound down in
+    order. With ``supervised: false`` the same entrants enter as ordinary platforms
     with none of this (the counterfactual of ``no_sandbox``).
     """
 

@@ -26,11 +26,13 @@ class Ramp:
     last_tick: int
 
     def value(self, tick: int) -> float:
-        """The parameter's value at ``tick``."""
+        """The parameter's value at ``tick`` (rounded for whole-number parameters)."""
         if tick >= self.last_tick:
-            return self.end
-        share = (tick - self.first_tick + 1) / (self.last_tick - self.first_tick + 1)
-        return self.start + share * (self.end - self.start)
+            value = self.end
+        else:
+            share = (tick - self.first_tick + 1) / (self.last_tick - self.first_tick + 1)
+            value = self.start + share * (self.end - self.start)
+        return round(value) if _POLICY_FIELDS[self.key].type is int else value
 
 
 @register_event
@@ -68,8 +70,6 @@ class PolicyShift(Event):
                 start = float(getattr(regulator, name))
                 model.ramps.append(Ramp(name, start, value, self.tick, self.tick + self.ramp - 1))
                 value = model.ramps[-1].value(self.tick)
-                if _POLICY_FIELDS[name].type is int:
-                    value = round(value)
             setattr(regulator, name, value)
 
 
@@ -100,9 +100,10 @@ class LegalLag(Event):
 
     A ``share`` of open platforms launch a product that adds ``extra_yield`` to what they
     advertise and ``extra_default`` to their loan book's hidden default rate. For ``lag``
-    ticks (default: the regulator's ``rule_lag``) violations tied to it cannot be
-    sanctioned and temptation is multiplied by ``temptation``; then the rules catch up:
-    the product is brought under them and its extra yield and risk end.
+    ticks (default: the regulator's ``rule_lag``) the platform's violations cannot be
+    sanctioned (the model does not tell product from platform) and its temptation is
+    multiplied by ``temptation``; then the rules catch up: the product is brought under
+    them and its extra yield and risk end.
     """
 
     type_name: ClassVar[str] = "legal_lag"
