@@ -298,9 +298,9 @@ class TrustModel(mesa.Model):
         self.ramps = [r for r in self.ramps if r.last_tick > self.tick]
         if self.macro != 1.0 and self.tick >= self.macro_until:
             self.macro = 1.0
-        for campaign in self.campaigns:
-            self.population.educate(campaign.rate, campaign.reached)
         self.campaigns = [c for c in self.campaigns if c.until > self.tick]
+        for campaign in self.campaigns:  # ticks tick0 .. tick0 + duration - 1
+            self.population.educate(campaign.rate, campaign.reached)
         for p in self.platforms:
             if p.product is not None and self.tick >= p.product.regulated_from:
                 p.product = None

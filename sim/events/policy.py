@@ -65,6 +65,8 @@ class PolicyShift(Event):
 
     def apply(self, model: "TrustModel") -> None:  # noqa: D102
         regulator = model.regulator
+        # A later shift of a parameter supersedes a ramp of it that is still running.
+        model.ramps = [r for r in model.ramps if r.key not in self.changes]
         for name, value in self.changes.items():
             if self.ramp > 0 and _POLICY_FIELDS[name].type is not bool:
                 start = float(getattr(regulator, name))

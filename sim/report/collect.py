@@ -207,7 +207,9 @@ def collect_runs(sweep_dir: str | os.PathLike) -> pd.DataFrame:
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
         raise ReportError(f"no such sweep folder: {sweep_dir}")
-    folders = sorted(run_folders(sweep_dir), key=lambda f: _natural(f.relative_to(sweep_dir).as_posix()))
+    folders = sorted(
+        run_folders(sweep_dir), key=lambda f: _natural(f.relative_to(sweep_dir).as_posix())
+    )
     if not folders:
         raise ReportError(f"no runs in {sweep_dir} (no run folder with a .hydra record)")
     records, override_keys = [], {}
@@ -226,6 +228,8 @@ def collect_runs(sweep_dir: str | os.PathLike) -> pd.DataFrame:
     facts = [c for c in (*DESCRIPTIVE, *RUN_FACTS) if c not in keys]
     order = ["run_id", "status", *swept, *(k for k in keys if k not in swept), *facts, "error"]
     runs = runs[order + finals + aggs].copy()
+    runs["error"] = runs["error"].astype("str")  # a string column even with no failures
+    runs["error"] = runs["error"].astype("str")  # a string column even with no failures
     runs.attrs = {"sweep_dir": str(sweep_dir.resolve()), "overrides": keys, "swept": swept}
     return runs
 

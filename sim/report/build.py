@@ -1,0 +1,276 @@
+"""``write_report``: a sweep folder -> its report folder; ``main``: the console script."""
+
+import argparse
+import importlib
+import itertools
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from sim.output import atomic_write_bytes, write_parquet
+from sim.plotting import figure_png
+from sim.report import page as html_page
+from sim.report.collect import (
+    ReportError,
+    collect_runs,
+    collect_timeseries,
+    group_keys,
+    sweep_info,
+    swept_keys,
+    task_overrides,
+)
+from sim.report.figures import (
+    DEFAULT_INDICATORS,
+    MAX_PANELS,
+    fan_chart,
+    heatmap,
+    numeric_keys,
+    ranking,
+    ranking_figure,
+)
+
+REPORT_DIR = "report"
+MAX_HEATMAPS = 6  # pairs of numeric keys; beyond that the page is a wall of squares
+# Files this module writes; ones not written again are removed so the page never shows
+# a figure from an earlier state of the sweep next to a newer one.
+OWN_FILES = ("fan_*.png", "heatmap_*.png", "ranking.*", "sensitivity.*")
+
+
+class SensitivityError(RuntimeError):
+    """``--sensitivity`` was asked for but the analysis could not be made."""
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text)
+
+
+def default_metric(runs: pd.DataFrame) -> str | None:
+    """``final_trust_mean`` or, for another model (Ishigami), its first final column."""
+    finals = [c for c in runs.columns if c.startswith("final_") and c != "final_tick"]
+    if "final_trust_mean" in finals or not finals:
+        return "final_trust_mean" if finals else None
+    return finals[0]
+
+
+def _check(names: Sequence[str], available: Sequence[str], what: str) -> None:
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        shown = ", ".join(available) if available else "none yet"
+        raise ReportError(f"unknown {what} {', '.join(unknown)}; available: {shown}")
+
+
+def _png(out: Path, name: str, fig) -> str:
+    atomic_write_bytes(out / name, figure_png(fig))
+    return name
+
+
+def _sensitivity(
+    sweep_dir: Path, runs: pd.DataFrame, outputs: list[str], out: Path
+) -> tuple[pd.DataFrame, str]:
+    """Run ``sim.sensitivity`` (imported only now: an optional, separate analysis)."""
+    try:
+        module = importlib.import_module("sim.sensitivity")
+        indices = module.analyze(sweep_dir, runs, outputs)
+        fig = module.sensitivity_figure(indices)
+    except Exception as err:
+        raise SensitivityError(f"{type(err).__name__}: {err}") from err
+    atomic_write_bytes(out / "sensitivity.csv", indices.to_csv(index=False).encode())
+    return indices, _png(out, "sensitivity.png", fig)
+
+
+def write_report(
+    sweep_dir: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    *,
+    indicators: Sequence[str] | None = None,
+    metric: str | None = None,
+    rank_by: Sequence[str] | None = None,
+    ascending: bool = False,
+    sensitivity: bool = False,
+    outputs: Sequence[str] | None = None,
+    max_panels: int = MAX_PANELS,
+) -> Path:
+    """Write the report of a (complete, partial or failed) sweep; return its folder.
+
+    Args:
+        sweep_dir: The Hydra multirun folder.
+        out: Report folder (default ``SWEEP_DIR/report``).
+        indicators: Timeseries columns for fan charts (default: the main indicators
+            present in the runs).
+        metric: Final indicator for the heatmaps and the ranking (default
+            ``final_trust_mean``).
+        rank_by: Keys whose combinations are ranked (default: every swept non-seed key).
+        ascending: Rank the lowest mean first.
+        sensitivity: Also run ``sim.sensitivity.analyze`` and show its indices.
+        outputs: Columns of the runs table to analyse (default: ``[final_trust_mean]``).
+        max_panels: Most fan-chart panels before groups share panels.
+
+    Raises:
+        ReportError: No such folder, no runs, or an unknown column or key.
+        SensitivityError: The sensitivity analysis failed; everything else is written.
+    """
+    sweep_dir = Path(sweep_dir)
+    runs = collect_runs(sweep_dir)
+    out = Path(out) if out is not None else sweep_dir / REPORT_DIR
+    swept, by = swept_keys(runs), group_keys(runs)
+    complete = runs[runs["status"] == "complete"]
+    finals = [c for c in runs.columns if c.startswith(("final_", "agg_"))]
+    metric = metric or default_metric(runs)
+    if metric is not None and len(complete):
+        _check([metric], finals, "final indicator")
+    if rank_by is not None:
+        _check(rank_by, [c for c in runs.columns if c not in ("run_id", "status")], "key")
+    outputs = list(outputs or [default_metric(runs) or "final_trust_mean"])
+
+    timeseries = collect_timeseries(sweep_dir, runs)
+    present = [c for c in timeseries.columns if c not in ("run_id", *swept, "tick")]
+    if indicators is None:
+        indicators = [i for i in DEFAULT_INDICATORS if i in present]
+    elif len(timeseries):
+        _check(indicators, present, "indicator")
+    else:
+        indicators = []
+
+    out.mkdir(parents=True, exist_ok=True)
+    write_parquet(out / "runs.parquet", runs)
+    write_parquet(out / "timeseries.parquet", timeseries)
+    page = html_page.Page(
+        sweep_dir=sweep_dir.resolve(),
+        runs=runs,
+        swept=swept,
+        command=task_overrides(sweep_dir),
+        expected=sweep_info(sweep_dir).get("total"),
+    )
+    if unreadable := timeseries.attrs.get("unreadable"):
+        page.notes.append(f"Unreadable timeseries, left out: {', '.join(unreadable)}")
+    figures = page.figures
+    for indicator in indicators:
+        fig = fan_chart(timeseries, indicator, by, max_panels=max_panels)
+        caption = f"{indicator}: median and 10-90% band across seeds, per group"
+        figures.append(
+            html_page.Figure("fan", caption, _png(out, f"fan_{_slug(indicator)}.png", fig))
+        )
+    if metric is not None and len(complete):
+        for x, y in itertools.islice(
+            itertools.combinations(numeric_keys(runs, by), 2), MAX_HEATMAPS
+        ):
+            name = f"heatmap_{_slug(metric)}_{_slug(x)}_{_slug(y)}.png"
+            caption = f"{metric} over {x} and {y}, mean over seeds"
+            figures.append(
+                html_page.Figure("heatmap", caption, _png(out, name, heatmap(runs, metric, x, y)))
+            )
+        table = ranking(runs, metric, rank_by, ascending=ascending)
+        atomic_write_bytes(out / "ranking.csv", table.to_csv(index=False).encode())
+        write_parquet(out / "ranking.parquet", table)
+        page.ranking = table
+        caption = f"Ranking by {metric} with 95% confidence intervals"
+        figures.append(
+            html_page.Figure("ranking", caption, _png(out, "ranking.png", ranking_figure(table)))
+        )
+    failure = None
+    if sensitivity:
+        try:
+            page.sensitivity, name = _sensitivity(sweep_dir, runs, outputs, out)
+            caption = f"Sensitivity indices of {', '.join(outputs)}"
+            figures.append(html_page.Figure("sensitivity", caption, name))
+        except SensitivityError as err:
+            failure = err
+            page.notes.append(f"Sensitivity analysis failed: {err}")
+    written = {f.file for f in figures} | (
+        {"sensitivity.csv"} if page.sensitivity is not None else set()
+    )
+    written |= {"ranking.csv", "ranking.parquet"} if page.ranking is not None else set()
+    for pattern in OWN_FILES:
+        for stale in out.glob(pattern):
+            if stale.name not in written:
+                stale.unlink(missing_ok=True)
+    atomic_write_bytes(out / "index.html", html_page.render(page).encode())
+    if failure is not None:
+        raise failure
+    return out
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trustsim-report",
+        description="Report on a trustsim sweep (a Hydra multirun folder): tables, fan "
+        "charts, heatmaps, a ranking and index.html in SWEEP_DIR/report. Works on a "
+        "partial, failed or still running sweep: it reads only finished runs.",
+    )
+    parser.add_argument("sweep_dir", type=Path, metavar="SWEEP_DIR", help="the sweep folder")
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help="report folder (default SWEEP_DIR/report)"
+    )
+    parser.add_argument(
+        "--indicator",
+        nargs="+",
+        action="extend",
+        metavar="COL",
+        help=f"timeseries columns for fan charts (default: {' '.join(DEFAULT_INDICATORS)})",
+    )
+    parser.add_argument(
+        "--metric",
+        metavar="COL",
+        help="final indicator for heatmaps and the ranking (default final_trust_mean)",
+    )
+    parser.add_argument(
+        "--rank-by",
+        nargs="+",
+        action="extend",
+        metavar="KEY",
+        help="rank combinations of these keys (default: every swept key but the seed)",
+    )
+    parser.add_argument(
+        "--ascending", action="store_true", help="rank the lowest mean first (losses)"
+    )
+    parser.add_argument(
+        "--sensitivity", action="store_true", help="add sensitivity indices (sim.sensitivity)"
+    )
+    parser.add_argument(
+        "--outputs",
+        nargs="+",
+        action="extend",
+        metavar="COL",
+        help="runs-table columns for --sensitivity (default final_trust_mean)",
+    )
+    parser.add_argument(
+        "--max-panels", type=int, default=MAX_PANELS, metavar="N", help="most panels per fan chart"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point (``trustsim-report``); returns the exit status.
+
+    0: report written; 1: written, but ``--sensitivity`` failed; 2: bad input (no such
+    folder, no runs, unknown column), with a one-line message.
+    """
+    args = _parser().parse_args(argv)
+    try:
+        out = write_report(
+            args.sweep_dir,
+            args.out,
+            indicators=args.indicator,
+            metric=args.metric,
+            rank_by=args.rank_by,
+            ascending=args.ascending,
+            sensitivity=args.sensitivity,
+            outputs=args.outputs,
+            max_panels=args.max_panels,
+        )
+    except ReportError as err:
+        print(f"trustsim-report: error: {err}", file=sys.stderr)
+        return 2
+    except SensitivityError as err:
+        print(f"trustsim-report: sensitivity analysis failed: {err}", file=sys.stderr)
+        out = args.out or args.sweep_dir / REPORT_DIR
+        print(f"trustsim-report: the rest of the report is in {out}", file=sys.stderr)
+        return 1
+    runs = pd.read_parquet(out / "runs.parquet", columns=["status"])["status"].value_counts()
+    counts = ", ".join(f"{runs.get(s, 0)} {s}" for s in ("complete", "failed", "incomplete"))
+    print(f"trustsim-report: {counts}; report in {out / 'index.html'}")
+    return 0
