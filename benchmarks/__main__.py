@@ -22,7 +22,14 @@ from benchmarks._common import BENCH_DIR, ROOT, code_fingerprint, log, machine_i
 from benchmarks.report import render
 
 # Run order; the long memory run goes last.
-BENCHMARKS = ("tick_vs_bare", "vs_mesa_virus", "tick_phases", "memory_1m")
+BENCHMARKS = (
+    "tick_vs_bare",
+    "vs_mesa_virus",
+    "tick_phases",
+    "sweep_speedup",
+    "report_speed",
+    "memory_1m",
+)
 
 
 def _write(path: Path, text: str) -> None:
