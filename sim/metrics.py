@@ -19,6 +19,29 @@ if TYPE_CHECKING:
     from sim.model import TrustModel
 
 Metric = Callable[["TrustModel"], float]
+
+# Columns every timeseries.parquet has (later work relies on these names).
+CORE_COLUMNS = (
+    "tick",
+    "trust_mean",
+    "trust_balance_weighted",
+    "institutional_trust_mean",
+    "satisfaction_mean",
+    "retention_rate",
+    "wom_net",
+    "aum_total",
+    "transaction_volume",
+    "default_rate",
+    "platforms_active",
+    "platforms_collapsed",
+    "violation_rate",
+    "detection_rate",
+    "enforcement_actions",
+    "user_losses_cum",
+    "complaints",
+    "rumour_reach",
+    "rumour_spreaders",
+)
 METRICS: dict[str, Metric] = {}
 
 

@@ -19,6 +19,7 @@ import yaml
 
 import sim
 from sim.config import LEVERS, compose_config, config_dict
+from sim.metrics import CORE_COLUMNS
 from sim.output import config_hash
 
 # Every test here runs the CLI in subprocesses; the shared run fixtures take ~6-8 s on an
@@ -36,25 +37,7 @@ RUN_FILES = (
     "indicators.png",
     "summary.json",
 )
-TIMESERIES_COLUMNS = (
-    "tick",
-    "trust_mean",
-    "trust_balance_weighted",
-    "institutional_trust_mean",
-    "satisfaction_mean",
-    "retention_rate",
-    "wom_net",
-    "aum_total",
-    "transaction_volume",
-    "default_rate",
-    "platforms_active",
-    "platforms_collapsed",
-    "violation_rate",
-    "detection_rate",
-    "enforcement_actions",
-    "user_losses_cum",
-    "complaints",
-)
+TIMESERIES_COLUMNS = CORE_COLUMNS
 TIMEOUT = 180
 
 

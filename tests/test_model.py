@@ -16,27 +16,10 @@ from sim.agents import Platform, Regulator, User
 from sim.config import ScenarioConfig
 from sim.deterrence import violation_probability
 from sim.events import EVENT_TYPES, Event, register_event
+from sim.metrics import CORE_COLUMNS
 from sim.model import TrustModel
 
-REQUIRED_COLUMNS = {
-    "tick",
-    "trust_mean",
-    "trust_balance_weighted",
-    "institutional_trust_mean",
-    "satisfaction_mean",
-    "retention_rate",
-    "wom_net",
-    "aum_total",
-    "transaction_volume",
-    "default_rate",
-    "platforms_active",
-    "platforms_collapsed",
-    "violation_rate",
-    "detection_rate",
-    "enforcement_actions",
-    "user_losses_cum",
-    "complaints",
-}
+REQUIRED_COLUMNS = set(CORE_COLUMNS)
 
 SEEDS = range(6)
 

@@ -66,11 +66,7 @@ class PlatformEntry(Event):
 
     def check(self, key: str) -> None:  # noqa: D102
         check_range(f"{key}.count", self.count, 1)
-        _check_strategy(f"{key}.strategy", self.strategy)
-        check_range(f"{key}.fraud_share", self.fraud_share, 0.0, 1.0)
-        _check_rate_pair(f"{key}.default_rate", self.default_rate)
-        if self.advertised_yield is not None:
-            check_range(f"{key}.advertised_yield", self.advertised_yield, 0.0, 1.0)
+        _check_entrants(key, self)
 
     def apply(self, model: "TrustModel") -> None:  # noqa: D102
         rate = tuple(self.default_rate) if self.default_rate else None
@@ -83,6 +79,15 @@ class PlatformEntry(Event):
             advertised_yield=self.advertised_yield,
         ):
             model.log_event("entry", platform=p.index, strategy=p.strategy)
+
+
+def _check_entrants(key: str, event: Any) -> None:
+    """Parameters that every event bringing in new platforms shares."""
+    _check_strategy(f"{key}.strategy", event.strategy)
+    check_range(f"{key}.fraud_share", event.fraud_share, 0.0, 1.0)
+    _check_rate_pair(f"{key}.default_rate", event.default_rate)
+    if event.advertised_yield is not None:
+        check_range(f"{key}.advertised_yield", event.advertised_yield, 0.0, 1.0)
 
 
 def _check_rate_pair(key: str, pair: Any) -> None:
@@ -124,11 +129,7 @@ class Sandbox(Event):
 
     def check(self, key: str) -> None:  # noqa: D102
         check_range(f"{key}.entrants", self.entrants, 1)
-        _check_strategy(f"{key}.strategy", self.strategy)
-        check_range(f"{key}.fraud_share", self.fraud_share, 0.0, 1.0)
-        _check_rate_pair(f"{key}.default_rate", self.default_rate)
-        if self.advertised_yield is not None:
-            check_range(f"{key}.advertised_yield", self.advertised_yield, 0.0, 1.0)
+        _check_entrants(key, self)
         check_range(f"{key}.duration", self.duration, 1)
         check_range(f"{key}.exposure_cap", self.exposure_cap, 0.0, 1.0)
         check_range(f"{key}.monitoring", self.monitoring, 0.0, 1.0)
