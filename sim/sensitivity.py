@@ -80,21 +80,14 @@ def _flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _dataclass_in(kind: Any) -> type | None:
-    """The dataclass that ``kind`` is, or the value type of ``dict[str, Dataclass]``."""
-    if dataclasses.is_dataclass(kind):
-        return kind
-    return None
-
-
-def schema_field(key: str) -> dataclasses.Field:
+def schema_field(key: str, value: Any = None) -> dataclasses.Field:
     """The schema field of a dotted config key (``regulator.penalty``).
 
     ``dict[str, Dataclass]`` fields (``platforms.strategies``) take any entry name in
     between: ``platforms.strategies.balanced.disclosure``.
 
     Raises:
-        ConfigError: The key names nothing in the schema.
+        ConfigError: The key names nothing in the schema (``value`` goes in the message).
     """
     node: type = Config
     parts = key.split(".")
@@ -105,13 +98,15 @@ def schema_field(key: str) -> dataclasses.Field:
         name = parts[i]
         if name not in fields:
             raise ConfigError(
-                f"{PARAMS_KEY}.{key}", name, f"a key of {where}: " + ", ".join(fields)
+                f"{PARAMS_KEY}.{key}",
+                value,
+                f"a key of {where} ({name!r} is not one): " + ", ".join(fields),
             )
         f = fields[name]
         i += 1
         if i == len(parts):
             return f
-        inner = _dataclass_in(f.type)
+        inner = f.type if dataclasses.is_dataclass(f.type) else None
         if inner is None and typing.get_origin(f.type) is dict:
             value_type = typing.get_args(f.type)[1]
             if dataclasses.is_dataclass(value_type) and i < len(parts):
@@ -119,12 +114,12 @@ def schema_field(key: str) -> dataclasses.Field:
                 inner = value_type
                 if i == len(parts):
                     raise ConfigError(
-                        f"{PARAMS_KEY}.{key}", key, f"a numeric key inside {key}.<field>"
+                        f"{PARAMS_KEY}.{key}", value, f"a numeric key inside {key}.<field>"
                     )
         if inner is None:
             raise ConfigError(
                 f"{PARAMS_KEY}.{key}",
-                key,
+                value,
                 f"a numeric config key ({'.'.join(parts[:i])} has no keys below it)",
             )
         node = inner
@@ -156,7 +151,7 @@ def resolve_param(key: str, bounds: Any) -> SweepParam:
     full_key = f"{PARAMS_KEY}.{key}"
     if key in RESERVED:
         raise ConfigError(full_key, bounds, "a config key other than 'sample' (set per design row)")
-    f = schema_field(key)
+    f = schema_field(key, bounds)
     if f.type not in (int, float):
         raise ConfigError(
             full_key, bounds, f"a numeric (int or float) key; {key} is {_type_name(f.type)}"
@@ -166,7 +161,9 @@ def resolve_param(key: str, bounds: Any) -> SweepParam:
         raise ConfigError(full_key, bounds, f"a key with a range in the schema; {key} has none")
     lo_allowed = meta.get("lo", -math.inf)
     hi_allowed = meta.get("hi", math.inf)
-    if bounds is None or (isinstance(bounds, Sequence) and not isinstance(bounds, str) and not bounds):
+    if bounds is None or (
+        isinstance(bounds, Sequence) and not isinstance(bounds, str) and not bounds
+    ):
         if not (math.isfinite(lo_allowed) and math.isfinite(hi_allowed)) or meta.get("open_lo"):
             raise ConfigError(
                 full_key,
@@ -188,16 +185,22 @@ def resolve_param(key: str, bounds: Any) -> SweepParam:
         raise ConfigError(full_key, list(bounds), "bounds [lo, hi] with lo < hi")
     below = lo <= lo_allowed if meta.get("open_lo") else lo < lo_allowed
     if below or hi > hi_allowed:
-        raise ConfigError(full_key, list(bounds), f"bounds within {key}'s range {_bound_text(meta)}")
+        raise ConfigError(
+            full_key, list(bounds), f"bounds within {key}'s range {_bound_text(meta)}"
+        )
     return SweepParam(key, lo, hi, f.type is int)
 
 
 def resolve_params(params: Mapping[str, Any] | None) -> list[SweepParam]:
     """All entries of ``hydra.sweeper.params`` (flat dotted keys or nested), checked."""
+    if params is not None and not isinstance(params, Mapping):
+        raise ConfigError(PARAMS_KEY, params, "a mapping {key: [lo, hi], ...}")
     flat = _flatten(params or {})
     if not flat:
         raise ConfigError(
-            PARAMS_KEY, params, "at least one entry key: [lo, hi], e.g. {regulator.penalty:[0,0.05]}"
+            PARAMS_KEY,
+            params,
+            "at least one entry key: [lo, hi], e.g. {regulator.penalty:[0,0.05]}",
         )
     return [resolve_param(key, bounds) for key, bounds in flat.items()]
 
@@ -249,9 +252,11 @@ def make_design(
     from SALib.sample import latin, morris, sobol
 
     method = canonical_method(method)
-    checked = list(params) if not isinstance(params, Mapping) else resolve_params(params)
-    if not all(isinstance(p, SweepParam) for p in checked):
-        raise TypeError("params: a mapping {key: [lo, hi]} or a list of SweepParam")
+    given = params if isinstance(params, Mapping) else list(params or [])
+    if given and all(isinstance(p, SweepParam) for p in given):
+        checked = list(given)
+    else:
+        checked = resolve_params(given)  # type: ignore[arg-type]
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ConfigError("hydra.sweeper.n", n, "a whole number >= 1")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -263,12 +268,15 @@ def make_design(
     if method == "latin" and n < 2:
         raise ConfigError("hydra.sweeper.n", n, "at least 2 rows for a Latin hypercube")
     problem = problem_of(checked)
+    salib_problem = dict(problem)  # SALib's samplers add keys (groups, ...) to the problem
     if method == "latin":
-        samples = latin.sample(problem, n, seed=seed)
+        samples = latin.sample(salib_problem, n, seed=seed)
     elif method == "sobol":
-        samples = sobol.sample(problem, n, calc_second_order=bool(calc_second_order), seed=seed)
+        samples = sobol.sample(
+            salib_problem, n, calc_second_order=bool(calc_second_order), seed=seed
+        )
     else:
-        samples = morris.sample(problem, n, num_levels=num_levels, seed=seed)
+        samples = morris.sample(salib_problem, n, num_levels=num_levels, seed=seed)
     return {
         "method": method,
         "problem": problem,
@@ -295,6 +303,42 @@ def row_overrides(design: Mapping[str, Any], row: int) -> list[str]:
     values = design["samples"][row]
     params = design_params(design)
     return [p.override(v) for p, v in zip(params, values, strict=True)] + [f"sample={row}"]
+
+
+def _set(cfg: Any, dotted: str, value: Any) -> Any:
+    """Set a dotted key on a typed config (through dict entries); return the old value."""
+    *path, last = dotted.split(".")
+    node = cfg
+    for part in path:
+        node = node[part] if isinstance(node, dict) else getattr(node, part)
+    old = getattr(node, last)
+    setattr(node, last, value)
+    return old
+
+
+def check_rows(cfg: Config, design: Mapping[str, Any]) -> list[tuple[int, ConfigError]]:
+    """Validate ``cfg`` with each design row's values set: the rows that break a rule.
+
+    Ranges are checked when the design is made; this catches the rules that tie keys
+    together (``population.threshold_low <= threshold_high``, ...) before any run starts.
+    ``cfg`` is left as it was.
+    """
+    from sim.config import validate
+
+    params = design_params(design)
+    bad = []
+    for row, values in enumerate(design["samples"]):
+        old = {}
+        try:
+            for p, v in zip(params, values, strict=True):
+                old[p.name] = _set(cfg, p.name, round(float(v)) if p.integer else float(v))
+            validate(cfg)
+        except ConfigError as err:
+            bad.append((row, err))
+        finally:
+            for name, value in old.items():
+                _set(cfg, name, value)
+    return bad
 
 
 def write_design(sweep_dir: str | Path, design: Mapping[str, Any]) -> Path:
@@ -390,7 +434,7 @@ def _output_column(runs: pd.DataFrame, name: str) -> tuple[str, str]:
     )
 
 
-def _ranges(indices: Sequence[int]) -> str:
+def row_ranges(indices: Sequence[int]) -> str:
     """``[0, 1, 2, 5, 7, 8]`` -> ``"0-2, 5, 7-8"``."""
     parts, start, prev = [], None, None
     for i in sorted(indices):
@@ -445,7 +489,7 @@ def design_outputs(
     outside = sorted(set(runs["sample"]) - set(range(n_rows)))
     if outside:
         raise ValueError(
-            f"runs name samples outside the design's {n_rows} rows: {_ranges(outside)}"
+            f"runs name samples outside the design's {n_rows} rows: {row_ranges(outside)}"
         )
     _check_values(runs, design)
     columns = [_output_column(runs, name) for name in outputs]
@@ -461,12 +505,13 @@ def design_outputs(
     if missing:
         raise ValueError(
             f"{len(missing)} of {n_rows} design rows have no complete run: samples "
-            f"{_ranges(missing)} (finish the sweep: run it again into the same folder)"
+            f"{row_ranges(missing)} (failed runs hold a status.json; unfinished ones finish when "
+            "the same sweep is started again into its folder)"
         )
     for _, label in columns:
         nan = means.index[means[label].isna()].tolist()
         if nan:
-            raise ValueError(f"output {label!r} is NaN for samples {_ranges(nan)}")
+            raise ValueError(f"output {label!r} is NaN for samples {row_ranges(nan)}")
     return design, means
 
 
@@ -502,10 +547,13 @@ def analyze(
     names = problem["names"]
     method = design["method"]
     x = np.asarray(design["samples"], dtype=float)
-    seed = design.get("seed")
+    seed = int(design.get("seed") or 0)
     rows: list[dict[str, Any]] = []
     for label in [c for c in means.columns if c != "replicates"]:
         y = means[label].to_numpy(dtype=float)
+        # The bootstrap of each output from the design's seed, as a Generator: SALib's
+        # sobol.analyze would ignore a seed of 0 (``if seed:``).
+        rng = np.random.default_rng(seed)
 
         def add(index: str, values: Any, confs: Any, params: Sequence[str] = names) -> None:
             for param, value, conf in zip(params, values, confs, strict=True):
@@ -528,7 +576,7 @@ def analyze(
                 calc_second_order=second,
                 num_resamples=num_resamples,
                 conf_level=conf_level,
-                seed=seed,
+                seed=rng,
             )
             add("S1", si["S1"], si["S1_conf"])
             add("ST", si["ST"], si["ST_conf"])
@@ -548,14 +596,24 @@ def analyze(
                 num_resamples=num_resamples,
                 conf_level=conf_level,
                 num_levels=int(design.get("num_levels") or 4),
-                seed=seed,
+                seed=rng,
             )
             add("mu_star", si["mu_star"], si["mu_star_conf"])
             add("mu", si["mu"], nan)
             add("sigma", si["sigma"], nan)
         elif method == "latin":
+            # M harmonics need 2M < N, and the bootstrap runs on halves of the sample.
+            harmonics = min(10, (len(y) // 2 - 1) // 2)
+            if harmonics < 1:
+                raise ValueError(f"a latin design of {len(y)} rows is too small for RBD-FAST")
             si = rbd_fast.analyze(
-                problem, x, y, num_resamples=num_resamples, conf_level=conf_level, seed=seed
+                problem,
+                x,
+                y,
+                M=harmonics,
+                num_resamples=num_resamples,
+                conf_level=conf_level,
+                seed=rng,
             )
             add("S1", si["S1"], si["S1_conf"])
         else:
@@ -585,8 +643,9 @@ def sensitivity_figure(indices: pd.DataFrame):
     table = indices[indices["index"].isin(shown)]
     outputs = list(dict.fromkeys(table["output"])) or ["(no indices)"]
     params = list(dict.fromkeys(table["parameter"]))
-    fig = Figure(figsize=(max(5.0, 1.1 * len(params) + 3), 2.6 * len(outputs) + 0.6),
-                 layout="constrained")
+    fig = Figure(
+        figsize=(max(5.0, 1.1 * len(params) + 3), 2.6 * len(outputs) + 0.6), layout="constrained"
+    )
     axes = fig.subplots(len(outputs), 1, squeeze=False)[:, 0]
     for ax, output in zip(axes, outputs, strict=True):
         sub = table[table["output"] == output]
@@ -609,5 +668,5 @@ def sensitivity_figure(indices: pd.DataFrame):
         ax.grid(axis="y", alpha=0.3)
         if kinds:
             ax.legend(fontsize=8)
-    fig.suptitle("Sensitivity indices (bars: 95 % confidence half-widths)", fontsize=10)
+    fig.suptitle("Sensitivity indices (error bars: bootstrap confidence intervals)", fontsize=10)
     return fig

@@ -97,16 +97,16 @@ class SweepCallback(Callback):
             return
         sweep_dir = Path(config.hydra.sweep.dir)
         info = read_json(sweep_dir / SWEEP_FILE) or {}
-        state = sweep_state(sweep_dir)
-        done = len(state["complete"]) + len(state["failed"])
+        # Cheap counts (one glob each), not a full scan: this runs after every job.
+        complete = sum(1 for _ in sweep_dir.glob("*/summary.json"))
+        failed = sum(1 for _ in sweep_dir.glob("*/status.json"))
+        done = complete + failed
         total = info.get("total") or done
         elapsed = time.time() - info.get("started", time.time())
         # Runs skipped on resume finish at once; estimate from the pace so far all the same.
         left = elapsed / done * (total - done) if done else math.inf
-        failed = f", {len(state['failed'])} failed" if state["failed"] else ""
-        print(
-            f"trustsim sweep: {done}/{total} jobs done{failed}, about {_format_seconds(left)} left"
-        )
+        note = f", {failed} failed" if failed else ""
+        print(f"trustsim sweep: {done}/{total} jobs done{note}, about {_format_seconds(left)} left")
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:  # noqa: D102
         sweep_dir = Path(config.hydra.sweep.dir)
