@@ -30,6 +30,7 @@ from sim.report.collect import (
 from sim.report.figures import (
     fan_chart,
     fan_data,
+    fan_layout,
     heatmap,
     heatmap_data,
     numeric_keys,
@@ -43,6 +44,7 @@ __all__ = [
     "collect_timeseries",
     "fan_chart",
     "fan_data",
+    "fan_layout",
     "group_keys",
     "heatmap",
     "heatmap_data",

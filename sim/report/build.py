@@ -31,6 +31,7 @@ from sim.report.figures import (
     numeric_keys,
     ranking,
     ranking_figure,
+    ranking_keys,
 )
 
 REPORT_DIR = "report"
@@ -56,6 +57,15 @@ def default_metric(runs: pd.DataFrame) -> str | None:
     return finals[0]
 
 
+def _column(name: str, runs: pd.DataFrame, what: str) -> str:
+    """A runs-table column by name; ``trust_mean`` is short for ``final_trust_mean``."""
+    if name not in runs.columns and f"final_{name}" in runs.columns:
+        return f"final_{name}"
+    finals = [c for c in runs.columns if c.startswith(("final_", "agg_"))]
+    _check([name], finals if what == "final indicator" else list(runs.columns), what)
+    return name
+
+
 def _check(names: Sequence[str], available: Sequence[str], what: str) -> None:
     unknown = [n for n in names if n not in available]
     if unknown:
@@ -74,12 +84,61 @@ def _sensitivity(
     """Run ``sim.sensitivity`` (imported only now: an optional, separate analysis)."""
     try:
         module = importlib.import_module("sim.sensitivity")
-        indices = module.analyze(sweep_dir, runs, outputs)
+        # Complete runs only: a failed run's NaN outputs must not enter a design row's mean.
+        indices = module.analyze(sweep_dir, runs[runs["status"] == "complete"], outputs)
         fig = module.sensitivity_figure(indices)
     except Exception as err:
         raise SensitivityError(f"{type(err).__name__}: {err}") from err
     atomic_write_bytes(out / "sensitivity.csv", indices.to_csv(index=False).encode())
     return indices, _png(out, "sensitivity.png", fig)
+
+
+def _remove_stale(out: Path, written: set[str]) -> None:
+    """Remove this module's files that this report did not write again."""
+    for pattern in OWN_FILES:
+        for stale in out.glob(pattern):
+            if stale.name not in written:
+                stale.unlink(missing_ok=True)
+
+
+def _heatmaps(
+    runs: pd.DataFrame, metric: str, by: list[str], out: Path, page: html_page.Page
+) -> None:
+    pairs = list(itertools.combinations(numeric_keys(runs, by), 2))
+    for x, y in pairs[:MAX_HEATMAPS]:
+        name = f"heatmap_{_slug(metric)}_{_slug(x)}_{_slug(y)}.png"
+        caption = f"{metric} over {x} and {y}, mean over seeds"
+        page.figures.append(
+            html_page.Figure("heatmap", caption, _png(out, name, heatmap(runs, metric, x, y)))
+        )
+    if len(pairs) > MAX_HEATMAPS:
+        page.notes.append(f"Heatmaps of the first {MAX_HEATMAPS} of {len(pairs)} key pairs only.")
+
+
+def _ranking(
+    runs: pd.DataFrame,
+    metric: str,
+    rank_by: Sequence[str] | None,
+    ascending: bool,
+    out: Path,
+    page: html_page.Page,
+) -> None:
+    rank_by = list(rank_by) if rank_by is not None else ranking_keys(runs)
+    by = group_keys(runs)
+    if by and not rank_by:
+        page.ranking_note = (
+            f"No ranking: every swept key ({', '.join(by)}) is sampled, so each run has "
+            "values of its own; see the heatmaps and --sensitivity, or name keys with --rank-by."
+        )
+        return
+    table = ranking(runs, metric, rank_by, ascending=ascending)
+    atomic_write_bytes(out / "ranking.csv", table.to_csv(index=False).encode())
+    write_parquet(out / "ranking.parquet", table)
+    page.ranking = table
+    caption = f"Ranking by {metric} with 95% confidence intervals"
+    page.figures.append(
+        html_page.Figure("ranking", caption, _png(out, "ranking.png", ranking_figure(table)))
+    )
 
 
 def write_report(
@@ -103,7 +162,8 @@ def write_report(
             present in the runs).
         metric: Final indicator for the heatmaps and the ranking (default
             ``final_trust_mean``).
-        rank_by: Keys whose combinations are ranked (default: every swept non-seed key).
+        rank_by: Keys whose combinations are ranked (default: every swept key but the
+            seed and sampled, continuous ones).
         ascending: Rank the lowest mean first.
         sensitivity: Also run ``sim.sensitivity.analyze`` and show its indices.
         outputs: Columns of the runs table to analyse (default: ``[final_trust_mean]``).
@@ -118,12 +178,13 @@ def write_report(
     out = Path(out) if out is not None else sweep_dir / REPORT_DIR
     swept, by = swept_keys(runs), group_keys(runs)
     complete = runs[runs["status"] == "complete"]
-    finals = [c for c in runs.columns if c.startswith(("final_", "agg_"))]
-    metric = metric or default_metric(runs)
     if metric is not None and len(complete):
-        _check([metric], finals, "final indicator")
+        metric = _column(metric, runs, "final indicator")
+    metric = metric or default_metric(runs)
     if rank_by is not None:
         _check(rank_by, [c for c in runs.columns if c not in ("run_id", "status")], "key")
+    if outputs and len(complete):
+        outputs = [_column(o, runs, "output") for o in outputs]
     outputs = list(outputs or [default_metric(runs) or "final_trust_mean"])
 
     timeseries = collect_timeseries(sweep_dir, runs)
@@ -147,47 +208,28 @@ def write_report(
     )
     if unreadable := timeseries.attrs.get("unreadable"):
         page.notes.append(f"Unreadable timeseries, left out: {', '.join(unreadable)}")
-    figures = page.figures
     for indicator in indicators:
         fig = fan_chart(timeseries, indicator, by, max_panels=max_panels)
         caption = f"{indicator}: median and 10-90% band across seeds, per group"
-        figures.append(
+        page.figures.append(
             html_page.Figure("fan", caption, _png(out, f"fan_{_slug(indicator)}.png", fig))
         )
     if metric is not None and len(complete):
-        for x, y in itertools.islice(
-            itertools.combinations(numeric_keys(runs, by), 2), MAX_HEATMAPS
-        ):
-            name = f"heatmap_{_slug(metric)}_{_slug(x)}_{_slug(y)}.png"
-            caption = f"{metric} over {x} and {y}, mean over seeds"
-            figures.append(
-                html_page.Figure("heatmap", caption, _png(out, name, heatmap(runs, metric, x, y)))
-            )
-        table = ranking(runs, metric, rank_by, ascending=ascending)
-        atomic_write_bytes(out / "ranking.csv", table.to_csv(index=False).encode())
-        write_parquet(out / "ranking.parquet", table)
-        page.ranking = table
-        caption = f"Ranking by {metric} with 95% confidence intervals"
-        figures.append(
-            html_page.Figure("ranking", caption, _png(out, "ranking.png", ranking_figure(table)))
-        )
+        _heatmaps(runs, metric, by, out, page)
+        _ranking(runs, metric, rank_by, ascending, out, page)
     failure = None
     if sensitivity:
         try:
             page.sensitivity, name = _sensitivity(sweep_dir, runs, outputs, out)
             caption = f"Sensitivity indices of {', '.join(outputs)}"
-            figures.append(html_page.Figure("sensitivity", caption, name))
+            page.figures.append(html_page.Figure("sensitivity", caption, name))
         except SensitivityError as err:
             failure = err
             page.notes.append(f"Sensitivity analysis failed: {err}")
-    written = {f.file for f in figures} | (
-        {"sensitivity.csv"} if page.sensitivity is not None else set()
-    )
+    written = {f.file for f in page.figures}
+    written |= {"sensitivity.csv"} if page.sensitivity is not None else set()
     written |= {"ranking.csv", "ranking.parquet"} if page.ranking is not None else set()
-    for pattern in OWN_FILES:
-        for stale in out.glob(pattern):
-            if stale.name not in written:
-                stale.unlink(missing_ok=True)
+    _remove_stale(out, written)
     atomic_write_bytes(out / "index.html", html_page.render(page).encode())
     if failure is not None:
         raise failure
@@ -215,7 +257,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--metric",
         metavar="COL",
-        help="final indicator for heatmaps and the ranking (default final_trust_mean)",
+        help="final indicator for heatmaps and the ranking (default final_trust_mean; "
+        "trust_mean means the same)",
     )
     parser.add_argument(
         "--rank-by",
@@ -235,7 +278,8 @@ def _parser() -> argparse.ArgumentParser:
         nargs="+",
         action="extend",
         metavar="COL",
-        help="runs-table columns for --sensitivity (default final_trust_mean)",
+        help="runs-table columns for --sensitivity (default final_trust_mean; a timeseries "
+        "name such as user_losses_cum means its final value)",
     )
     parser.add_argument(
         "--max-panels", type=int, default=MAX_PANELS, metavar="N", help="most panels per fan chart"

@@ -32,6 +32,9 @@ GROUP_KEYS = frozenset({"platforms", "regulator", "scenario", "experiment"})
 DESCRIPTIVE = ("seed", "scenario", "platforms", "regulator", "model", "ticks", "n_users")
 RUN_FACTS = ("wall_seconds", "config_hash", "version")
 STATUSES = ("complete", "failed", "incomplete")
+# Replicates of one setting, not settings: the seed, and the design row of a SALib sweep
+# (``sample=ROW``, whose parameter values are overrides of their own).
+REPLICATE_KEYS = ("seed", "sample")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -148,12 +151,8 @@ def _config_facts(folder: Path) -> dict[str, Any]:
 
 def _run_record(sweep_dir: Path, folder: Path) -> tuple[dict[str, Any], list[str]]:
     overrides = read_overrides(folder)
-    record: dict[str, Any] = {
-        "run_id": folder.relative_to(sweep_dir).as_posix(),
-        "status": "incomplete",
-        "error": None,
-    }
-    record.update(overrides)
+    record: dict[str, Any] = dict(overrides)
+    record.update(run_id=folder.relative_to(sweep_dir).as_posix(), status="incomplete", error=None)
     summary = read_json(folder / SUMMARY)
     facts: dict[str, Any]
     if isinstance(summary, dict):
@@ -188,7 +187,13 @@ def _typed(column: pd.Series) -> pd.Series:
         return column.astype("boolean")
     if values and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
         return pd.to_numeric(column)
-    return pd.Series([None if _missing(v) else str(v) for v in column], dtype="str")
+    return _strings(column)
+
+
+def _strings(column: pd.Series) -> pd.Series:
+    """Strings, missing values kept missing (``astype(str)`` would write "None")."""
+    values = [None if _missing(v) else str(v) for v in column]
+    return pd.Series(values, index=column.index, dtype="str")
 
 
 def collect_runs(sweep_dir: str | os.PathLike) -> pd.DataFrame:
@@ -228,8 +233,7 @@ def collect_runs(sweep_dir: str | os.PathLike) -> pd.DataFrame:
     facts = [c for c in (*DESCRIPTIVE, *RUN_FACTS) if c not in keys]
     order = ["run_id", "status", *swept, *(k for k in keys if k not in swept), *facts, "error"]
     runs = runs[order + finals + aggs].copy()
-    runs["error"] = runs["error"].astype("str")  # a string column even with no failures
-    runs["error"] = runs["error"].astype("str")  # a string column even with no failures
+    runs["error"] = _strings(runs["error"])  # a string column even with no failures
     runs.attrs = {"sweep_dir": str(sweep_dir.resolve()), "overrides": keys, "swept": swept}
     return runs
 
@@ -248,14 +252,15 @@ def swept_keys(runs: pd.DataFrame) -> list[str]:
 
 
 def group_keys(runs: pd.DataFrame) -> list[str]:
-    """Swept keys other than the seed: a combination of their values is a group."""
-    return [k for k in swept_keys(runs) if k != "seed"]
+    """Swept keys other than replicate ids: a combination of their values is a group."""
+    return [k for k in swept_keys(runs) if k not in REPLICATE_KEYS]
 
 
 def _read_table(path: Path, columns: list[str] | None) -> pa.Table | Exception:
     try:
-        # One file per thread; pyarrow decodes without the GIL, so files overlap.
-        return pq.read_table(path, columns=columns, use_threads=False)
+        # ParquetFile.read skips read_table's dataset set-up (2-3x faster on small files);
+        # one file per thread, and pyarrow decodes without the GIL, so files overlap.
+        return pq.ParquetFile(path).read(columns=columns, use_threads=False)
     except (OSError, pa.ArrowException) as err:
         return err
 
@@ -282,7 +287,7 @@ def collect_timeseries(
     keys = ["run_id", *swept_keys(runs)]
     complete = runs.loc[runs["status"] == "complete", keys].reset_index(drop=True)
     paths = [sweep_dir / run_id / TIMESERIES for run_id in complete["run_id"]]
-    workers = min(8, (os.cpu_count() or 1) * 2, max(1, len(paths)))
+    workers = min(4, os.cpu_count() or 1, max(1, len(paths)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(lambda p: _read_table(p, columns), paths))
     tables, positions, unreadable = [], [], []

@@ -29,16 +29,31 @@ DEFAULT_INDICATORS = (
 )
 BAND = (0.1, 0.9)
 MAX_PANELS = 30  # more groups than this: panels by the first key, the rest as lines
+MAX_LINES = 10
+MAX_LEVELS = 12  # a numeric key with more values (a sampled design) is binned in heatmaps
 MAX_RANKED_SHOWN = 50
 MAX_ANNOTATED_CELLS = 12  # per side; larger heatmaps are unreadable with numbers in them
 
 
-def label(keys: Sequence[str], values: Any) -> str:
-    """``key=value, ...`` for a group; ``all runs`` when there are no keys."""
+def short_names(keys: Sequence[str]) -> dict[str, str]:
+    """Keys without their dotted prefix (``regulator.penalty`` -> ``penalty``) if unambiguous."""
+    last = [k.rsplit(".", 1)[-1] for k in keys]
+    return {k: s if last.count(s) == 1 else k for k, s in zip(keys, last, strict=True)}
+
+
+def label(keys: Sequence[str], values: Any, short: bool = False) -> str:
+    """``key=value, ...`` for a group; ``all runs`` when there are no keys.
+
+    Args:
+        keys: Group keys.
+        values: Their values (a tuple, or one value for one key).
+        short: Drop the keys' dotted prefixes (figure titles have little room).
+    """
     if not keys:
         return "all runs"
     values = values if isinstance(values, tuple) else (values,)
-    return ", ".join(f"{k}={_fmt(v)}" for k, v in zip(keys, values, strict=True))
+    names = short_names(keys) if short else {k: k for k in keys}
+    return ", ".join(f"{names[k]}={_fmt(v)}" for k, v in zip(keys, values, strict=True))
 
 
 def _fmt(value: Any) -> str:
@@ -85,6 +100,27 @@ def fan_data(
     return table.reset_index()
 
 
+def fan_layout(
+    timeseries: pd.DataFrame, by: Sequence[str], max_panels: int = MAX_PANELS
+) -> tuple[list[str], list[str]]:
+    """Keys of the panels and of the lines within them.
+
+    A panel per group if there are at most ``max_panels``; else panels by the first key
+    and up to ``MAX_LINES`` lines for the other keys; else (a sampling design, where
+    every run is its own group) one panel pooling all runs.
+    """
+    by = list(by)
+    if not by or _count(timeseries, by) <= max_panels:
+        return by, []
+    if _count(timeseries, by[:1]) <= max_panels and _count(timeseries, by[1:]) <= MAX_LINES:
+        return by[:1], by[1:]
+    return [], []
+
+
+def _count(frame: pd.DataFrame, keys: Sequence[str]) -> int:
+    return len(frame[list(keys)].drop_duplicates()) if keys else 1
+
+
 def fan_chart(
     timeseries: pd.DataFrame,
     indicator: str,
@@ -96,43 +132,58 @@ def fan_chart(
     """One panel per group: the median across seeds over ticks and its quantile band.
 
     With more than ``max_panels`` groups, panels are the values of the first key and
-    the other keys' combinations are coloured lines in each panel.
+    the other keys' combinations are coloured lines in each panel (see
+    :func:`fan_layout`).
     """
-    data = fan_data(timeseries, indicator, by, band)
-    n_groups = len(data[list(by)].drop_duplicates()) if by else 1
-    panel_by = list(by) if n_groups <= max_panels else list(by[:1])
-    line_by = [k for k in by if k not in panel_by]
+    panel_by, line_by = fan_layout(timeseries, by, max_panels)
+    data = fan_data(timeseries, indicator, [*panel_by, *line_by], band)
     panels = _groups(data, panel_by)
     ncols = math.ceil(math.sqrt(len(panels)))
     nrows = math.ceil(len(panels) / ncols)
-    fig, axes = plt.subplots(
-        nrows,
-        ncols,
-        figsize=(min(3.6 * ncols + 1, 22), 2.6 * nrows + 1),
-        sharex=True,
-        sharey=True,
-        squeeze=False,
-        layout="constrained",
+    # Limits and margins set by hand rather than sharex/sharey and constrained layout:
+    # both cost O(panels^2) in matplotlib, together most of the time of a 25-panel chart.
+    width, height = min(3.0 * ncols + 1, 20), 2.1 * nrows + 1.1
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=False)
+    fig.subplots_adjust(
+        left=0.8 / width,
+        right=1 - 0.2 / width,
+        bottom=0.6 / height,
+        top=1 - 0.65 / height,
+        wspace=0.1,
+        hspace=0.38,
     )
+    ylim = _limits(data[["low", "median", "high"]].to_numpy(dtype=float))
+    xlim = _limits(data["tick"].to_numpy(dtype=float), pad=0.0)
     for ax, (key, part) in zip(axes.flat, panels, strict=False):
         lines = _groups(part, line_by)
-        colors = _colors(len(lines))
-        for color, (line_key, line) in zip(colors, lines, strict=True):
+        for color, (line_key, line) in zip(_colors(len(lines)), lines, strict=True):
             ax.fill_between(line["tick"], line["low"], line["high"], color=color, alpha=0.25, lw=0)
-            ax.plot(
-                line["tick"], line["median"], color=color, lw=1.4, label=label(line_by, line_key)
-            )
+            name = label(line_by, line_key, short=True)
+            ax.plot(line["tick"], line["median"], color=color, lw=1.4, label=name)
         runs = int(part["n"].max()) if len(part) else 0
-        ax.set_title(f"{label(panel_by, key)} (n={runs})", fontsize=8)
+        ax.set_title(f"{label(panel_by, key, short=True)} (n={runs})", fontsize=8)
+        ax.set(xlim=xlim, ylim=ylim)
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=7)
+        ax.label_outer()
     for ax in axes.flat[len(panels) :]:
         ax.set_visible(False)
     if line_by:
         axes.flat[0].legend(fontsize=6, loc="best")
-    fig.suptitle(f"{indicator}: median across seeds, {band[0]:.0%}-{band[1]:.0%} band", fontsize=11)
+    title = f"{indicator}: median across seeds, {band[0]:.0%}-{band[1]:.0%} band"
+    fig.suptitle(title, fontsize=11)
     fig.supxlabel("tick (week)", fontsize=9)
     return fig
+
+
+def _limits(values: np.ndarray, pad: float = 0.05) -> tuple[float, float] | None:
+    """Common axis limits of all panels (``None``: let matplotlib choose)."""
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return None
+    low, high = float(finite.min()), float(finite.max())
+    margin = pad * (high - low) if high > low else max(abs(high) * 0.05, 0.05)
+    return low - margin, high + margin
 
 
 def _colors(n: int) -> list:
@@ -156,10 +207,34 @@ def numeric_keys(runs: pd.DataFrame, keys: Sequence[str] | None = None) -> list[
     ]
 
 
-def heatmap_data(runs: pd.DataFrame, metric: str, x: str, y: str) -> pd.DataFrame:
-    """Mean of ``metric`` over complete runs (seeds, other keys) in each ``(y, x)`` cell."""
+def _levels(values: pd.Series, bins: int) -> tuple[pd.Series, list[float] | None]:
+    """The values themselves for a grid; for a sampled (continuous) key, bin midpoints.
+
+    Returns:
+        The cell coordinate of each run, and every bin midpoint (``None`` for a grid).
+    """
+    if values.nunique() <= MAX_LEVELS:
+        return values, None
+    binned = pd.cut(values, bins)
+    mids = [float(f"{b.mid:.4g}") for b in binned.cat.categories]
+    return binned.cat.rename_categories(mids).astype(float), mids
+
+
+def heatmap_data(runs: pd.DataFrame, metric: str, x: str, y: str, bins: int = 8) -> pd.DataFrame:
+    """Mean of ``metric`` over complete runs (seeds, other keys) in each ``(y, x)`` cell.
+
+    A key with more than ``MAX_LEVELS`` distinct values (a sampled design rather than a
+    grid) is cut into ``bins`` equal-width bins, labelled by their midpoints; empty
+    cells are NaN. ``attrs["binned"]`` lists the binned keys.
+    """
     done = runs[runs["status"] == "complete"]
-    return done.pivot_table(index=y, columns=x, values=metric, aggfunc="mean", dropna=False)
+    (xs, x_bins), (ys, y_bins) = _levels(done[x], bins), _levels(done[y], bins)
+    cells = pd.DataFrame({"x": xs, "y": ys, "v": done[metric]})
+    grid = cells.pivot_table(index="y", columns="x", values="v", aggfunc="mean", dropna=False)
+    grid = grid.reindex(index=y_bins or grid.index, columns=x_bins or grid.columns)
+    grid = grid.rename_axis(index=y, columns=x)
+    grid.attrs = {"binned": [k for k, b in ((x, x_bins), (y, y_bins)) if b]}
+    return grid
 
 
 def heatmap(runs: pd.DataFrame, metric: str, x: str, y: str) -> plt.Figure:
@@ -184,13 +259,27 @@ def heatmap(runs: pd.DataFrame, metric: str, x: str, y: str) -> plt.Figure:
                 ax.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=7, color=color)
     others = [k for k in group_keys(runs) if k not in (x, y)]
     over = "seeds" + (f" and {', '.join(others)}" if others else "")
-    ax.set_title(f"{metric}: mean over {over}", fontsize=10)
+    binned = grid.attrs.get("binned")
+    note = f"\n({' and '.join(binned)} in equal-width bins)" if binned else ""
+    ax.set_title(f"{metric}: mean over {over}{note}", fontsize=10)
     return fig
 
 
 # ---------------------------------------------------------------------------------------
 # Ranking
 # ---------------------------------------------------------------------------------------
+
+
+def ranking_keys(runs: pd.DataFrame) -> list[str]:
+    """Default keys to rank: the group keys, less sampled (continuous) ones.
+
+    In a sampling design every run has its own values, so ranking them would rank noise.
+    """
+    return [
+        k
+        for k in group_keys(runs)
+        if k not in numeric_keys(runs, [k]) or runs[k].nunique() <= MAX_LEVELS
+    ]
 
 
 def ranking(
@@ -230,7 +319,7 @@ def ranking(
         half = stats.t.ppf(0.5 + confidence / 2, n - 1) * std / math.sqrt(n) if n > 1 else np.nan
         rows.append(
             {
-                "group": label(by, key),
+                "group": label(by, key, short=True),
                 **dict(zip(by, key, strict=True)),
                 "metric": metric,
                 "n": n,

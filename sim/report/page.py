@@ -47,6 +47,7 @@ class Page:
     ranking: pd.DataFrame | None = None
     figures: list[Figure] = field(default_factory=list)
     sensitivity: pd.DataFrame | None = None
+    ranking_note: str = "No complete runs to rank yet."
     notes: list[str] = field(default_factory=list)
 
 
@@ -146,7 +147,7 @@ def render(page: Page) -> str:
         parts.append(f'<div class="scroll">{table_html(page.ranking)}</div>')
         parts.append(_figures(page, "ranking"))
     else:
-        parts.append("<p>No complete runs to rank yet.</p>")
+        parts.append(f"<p>{_e(page.ranking_note)}</p>")
 
     heatmaps = _figures(page, "heatmap")
     if heatmaps:
