@@ -2,7 +2,8 @@
 
 ``trustsim-app`` (``make app``) serves it on ``http://127.0.0.1:$PORT``. The pieces:
 :mod:`sim.app.factory` (the page's parameters and the model they build),
-:mod:`sim.app.figures` (network, indicators, platform table), :mod:`sim.app.page` (the
+:mod:`sim.app.network_view`, :mod:`sim.app.indicators` and :mod:`sim.app.table`
+(what is drawn), :mod:`sim.app.live` (fast redraws), :mod:`sim.app.page` (the
 Solara page) and :mod:`sim.app.server` (the entry point).
 """
 

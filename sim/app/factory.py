@@ -146,7 +146,9 @@ def page_config(
     users = DEFAULT_USERS if users is None else users
     if users >= 1 and not MIN_USERS <= users <= MAX_USERS:  # below 1 the schema says why
         raise ConfigError(
-            "population.n_users", users, f"a whole number in [{MIN_USERS}, {MAX_USERS}] on this page"
+            "population.n_users",
+            users,
+            f"a whole number in [{MIN_USERS}, {MAX_USERS}] on this page",
         )
     run_seed = _number("seed", seed, whole=True)
     overrides = [
