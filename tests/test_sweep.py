@@ -141,3 +141,13 @@ def test_launchers_give_identical_tables(tmp_path):
         for name in ("timeseries.parquet", "platforms.parquet", "events.jsonl"):
             blobs = {k: (v / job / name).read_bytes() for k, v in runs.items()}
             assert blobs["basic"] == blobs["joblib"] == blobs["submitit_local"], (job, name)
+
+
+@pytest.mark.slow
+def test_ray_launcher_runs_the_sweep(tmp_path):
+    pytest.importorskip("hydra_plugins.hydra_ray_launcher", reason="the [ray] extra is optional")
+    result = trustsim(
+        "-m", *TINY, "seed=0,1", "hydra/launcher=ray_cluster", "hydra.sweep.dir=sw", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(sweep_state(tmp_path / "sw")["complete"]) == 2
