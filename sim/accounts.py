@@ -430,3 +430,17 @@ def word_of_mouth(
             tip_platform[i] = said_platform
             tip_trust[i] = opinion
     return said[:count]
+
+
+@njit(cache=True, nogil=True)
+def update_evidence(a, b, good, bad, forgetting, w_plus, w_minus):  # pragma: no cover - numba
+    """In place, one pass: ``a <- lam a + w_plus good``, ``b <- lam b + w_minus bad``.
+
+    The update of :func:`sim.trust.update_evidence` fused for ``(n, K)`` account arrays
+    (numpy needs six passes and two temporaries for it).
+    """
+    n, k_max = a.shape
+    for i in range(n):
+        for k in range(k_max):
+            a[i, k] = forgetting * a[i, k] + w_plus * good[i, k]
+            b[i, k] = forgetting * b[i, k] + w_minus * bad[i, k]

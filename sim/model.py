@@ -7,7 +7,7 @@ import mesa
 import numpy as np
 import scipy.sparse as sp
 
-from sim import metrics
+from sim import accounts, metrics
 from sim.adaptation import fermi_imitation
 from sim.agents import Platform, Regulator, Status, User
 from sim.config import LEVERS, Config, validate
@@ -25,7 +25,6 @@ from sim.population import (
 from sim.rng import spawn_streams
 from sim.satisfaction import update_satisfaction
 from sim.settlement import settle_withdrawals
-from sim.trust import update_evidence
 
 WEEKS_PER_YEAR = 52.0
 
@@ -465,7 +464,7 @@ class TrustModel(mesa.Model):
     def update_trust(self) -> None:
         """Step 7: beta evidence with forgetting and asymmetry."""
         t = self.cfg.trust
-        update_evidence(
+        accounts.update_evidence(
             self.population.a,
             self.population.b,
             self.good,

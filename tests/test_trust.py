@@ -249,3 +249,18 @@ def test_nudge_directions():
     down_only = x.copy()
     nudge(down_only, 0.0, 0.5)
     np.testing.assert_allclose(down_only, [0.1, 0.25, 0.4])
+
+
+def test_fused_account_update_matches_the_kernel():
+    """The model's one-pass update (sim.accounts) is exactly sim.trust.update_evidence."""
+    from sim import accounts
+    from sim.trust import update_evidence
+
+    rng = np.random.default_rng(5)
+    a, b, good, bad = (rng.random((500, 3), dtype=np.float32) * 5 for _ in range(4))
+    a2, b2 = a.copy(), b.copy()
+    lam, wp, wm = np.float32(0.97), np.float32(1.0), np.float32(2.5)
+    update_evidence(a, b, good, bad, lam, wp, wm)
+    accounts.update_evidence(a2, b2, good, bad, lam, wp, wm)
+    np.testing.assert_allclose(a2, a, rtol=1e-6)
+    np.testing.assert_allclose(b2, b, rtol=1e-6)

@@ -28,6 +28,9 @@ class Status(StrEnum):
     EXITED = "exited"
 
 
+_LEVER_INDEX = {name: i for i, name in enumerate(LEVERS)}
+_DISCLOSURE = _LEVER_INDEX["disclosure"]
+
 OPEN_STATUSES = frozenset({Status.ACTIVE, Status.SANDBOX})
 # A suspended platform takes no deposits but still runs its book while users leave.
 OPERATING_STATUSES = OPEN_STATUSES | {Status.SUSPENDED}
@@ -117,11 +120,15 @@ class Platform(mesa.Agent):
 
     def lever(self, name: str) -> float:
         """The effective value of a lever, after the regulator's enforced minimums."""
-        value = float(self.levers[LEVERS.index(name)])
         if name == "disclosure":
-            value = max(value, self.model.regulator.disclosure_mandate)
-            if self.sandbox is not None:
-                value = max(value, self.sandbox.disclosure)
+            return self._disclosure(float(self.levers[_DISCLOSURE]))
+        return float(self.levers[_LEVER_INDEX[name]])
+
+    def _disclosure(self, chosen: float) -> float:
+        """Disclosure after the regulator's floor and any sandbox's."""
+        value = max(chosen, self.model.regulator.disclosure_mandate)
+        if self.sandbox is not None:
+            value = max(value, self.sandbox.disclosure)
         return value
 
     @property
@@ -136,7 +143,9 @@ class Platform(mesa.Agent):
 
     def effective_levers(self) -> np.ndarray:
         """All five effective levers in ``LEVERS`` order."""
-        return np.array([self.lever(name) for name in LEVERS])
+        levers = self.levers.astype(np.float64)  # a copy
+        levers[_DISCLOSURE] = self._disclosure(float(levers[_DISCLOSURE]))
+        return levers
 
     @property
     def assets(self) -> float:
