@@ -7,7 +7,6 @@ sizes. Independent runs are started together to keep the wall time down.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -16,6 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from cli_process import finish as _finish
+from cli_process import start
 
 import sim
 from sim.config import LEVERS, compose_config, config_dict
@@ -41,31 +42,8 @@ TIMESERIES_COLUMNS = CORE_COLUMNS
 TIMEOUT = 180
 
 
-def cli_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("HYDRA_FULL_ERROR", None)  # a full stack trace is opt-in, not the default
-    return env
-
-
-def start(args: list[str], cwd: Path, command: list[str] | None = None) -> subprocess.Popen:
-    cwd.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(
-        [*(command or [sys.executable, "-m", "sim.cli"]), *args],
-        cwd=cwd,
-        env=cli_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 def finish(proc: subprocess.Popen) -> subprocess.CompletedProcess:
-    try:
-        stdout, stderr = proc.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        stdout, stderr = proc.communicate()
-    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+    return _finish(proc, TIMEOUT)
 
 
 def run_cli(args: list[str], cwd: Path, command: list[str] | None = None):

@@ -12,14 +12,14 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from cli_process import finish as _finish
+from cli_process import start
 
 from sim.config import ConfigError
 from sim.runner import ishigami
@@ -363,26 +363,11 @@ PIPELINE_N = 32  # Saltelli base size: 32 * (3 + 2) = 160 Hydra jobs
 
 
 def cli(args: list[str], cwd: Path) -> subprocess.Popen:
-    env = dict(os.environ)
-    env.pop("HYDRA_FULL_ERROR", None)
-    cwd.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(
-        [sys.executable, "-m", "sim.cli", "-m", *args],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start(["-m", *args], cwd)
 
 
 def finish(proc: subprocess.Popen) -> subprocess.CompletedProcess:
-    try:
-        stdout, stderr = proc.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        stdout, stderr = proc.communicate()
-    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+    return _finish(proc, TIMEOUT)
 
 
 def describe(result: subprocess.CompletedProcess) -> str:
