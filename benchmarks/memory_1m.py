@@ -41,7 +41,7 @@ def full_run(n: int, ticks: int) -> dict[str, Any]:
     """Child process: build the model with defaults and run it to ``ticks``."""
     start = time.perf_counter()
     quiet()
-    from sim.config import compose_config
+    from sim.compose import compose_config
     from sim.model import TrustModel
 
     import_s = time.perf_counter() - start

@@ -23,19 +23,20 @@ from benchmarks._common import log, quiet, run_child, summary
 NAME = "tick_phases"
 TITLE = "Tick phase breakdown and hot spots (informational)"
 SEED = 20240603
-# (attribute path on the model, label): the calls in TrustModel.step().
+# (attribute path on the model, or "module:function" as sim.model calls it; label):
+# the calls in TrustModel.step().
 PHASES = [
-    ("_reset_tick_state", "0 _reset_tick_state"),
-    ("apply_scheduled_events", "1 apply_scheduled_events"),
-    ("operate_platforms", "2 operate_platforms"),
-    ("users_decide", "3 users_decide"),
-    ("settle", "4 settle"),
+    ("market.start_tick", "0 market.start_tick"),
+    ("timeline.advance", "1 timeline.advance"),
+    ("sim.operations:operate", "2 operations.operate"),
+    ("sim.decisions:decide", "3 decisions.decide"),
+    ("sim.withdrawals:settle", "4 withdrawals.settle"),
     ("regulator.act", "5 regulator.act"),
-    ("inform_users", "6 inform_users"),
-    ("update_trust", "7 update_trust"),
-    ("update_satisfaction", "8 update_satisfaction"),
-    ("adapt_strategies", "9 adapt_strategies"),
-    ("record", "10 record"),
+    ("sim.information:inform", "6 information.inform"),
+    ("population.learn", "7 population.learn"),
+    ("sim.satisfaction:update_satisfaction", "8 satisfaction.update_satisfaction"),
+    ("adapters.0", "9 adapters (when enabled)"),
+    ("recorder.record", "10 recorder.record"),
 ]
 FULL = {"n": 1_000_000, "warmup": 5, "timed": 10}
 QUICK = {"n": 100_000, "warmup": 3, "timed": 8}
@@ -44,13 +45,23 @@ PROFILED = 5  # ticks under cProfile; figures are per tick
 
 
 def _wrap(model, path: str, sink: list[float], cpu_sink: list[float]) -> bool:
-    owner = model
-    *parents, attr = path.split(".")
-    for name in parents:
-        owner = getattr(owner, name, None)
-        if owner is None:
+    if ":" in path:  # a module function, looked up through its module at call time
+        module, attr = path.split(":")
+        owner = sys.modules.get(module)
+    else:
+        owner = model
+        *parents, attr = path.split(".")
+        for name in parents:
+            owner = getattr(owner, name, None)
+            if owner is None:
+                return False
+    if attr.isdigit() and isinstance(owner, list):  # an entry of a list (the adapters)
+        index = int(attr)
+        if index >= len(owner) or not callable(owner[index]):
             return False
-    original = getattr(owner, attr, None)
+        original = owner[index]
+    else:
+        original = getattr(owner, attr, None)
     if not callable(original):
         return False
 
@@ -63,7 +74,10 @@ def _wrap(model, path: str, sink: list[float], cpu_sink: list[float]) -> bool:
             sink.append(time.perf_counter() - t0)
             cpu_sink.append(time.process_time() - c0)
 
-    setattr(owner, attr, timed)
+    if attr.isdigit() and isinstance(owner, list):
+        owner[int(attr)] = timed
+    else:
+        setattr(owner, attr, timed)
     return True
 
 
@@ -125,7 +139,7 @@ def measure(n: int, warmup: int, timed: int, seed: int) -> dict[str, Any]:
     quiet()
     import numpy as np
 
-    from sim.config import compose_config
+    from sim.compose import compose_config
     from sim.model import TrustModel
     from sim.network import watts_strogatz
 

@@ -80,7 +80,7 @@ def measure(
     quiet()
     import numpy as np
 
-    from sim.config import compose_config
+    from sim.compose import compose_config
     from sim.model import TrustModel
     from sim.network import row_normalised, watts_strogatz
 

@@ -57,7 +57,7 @@ def _graph(n: int, seed: int):
 def measure_ours(n: int, seed: int, warmup: int, timed: int) -> dict[str, Any]:
     """Child process: TrustModel (defaults) on the Erdos-Renyi graph, seconds per tick."""
     quiet()
-    from sim.config import compose_config
+    from sim.compose import compose_config
     from sim.model import TrustModel
 
     adj = _graph(n, seed)

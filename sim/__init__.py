@@ -1,7 +1,7 @@
 """trustsim: agent-based simulation of user trust in internet-finance platforms.
 
 The package separates pure kernels (arrays and a ``numpy.random.Generator`` in, arrays
-out) from the Mesa wiring in :mod:`sim.model`. Start from :func:`sim.config.compose_config`
+out) from the Mesa wiring in :mod:`sim.model`. Start from :func:`sim.compose.compose_config`
 and :class:`sim.model.TrustModel`, or run ``trustsim`` on the command line.
 """
 

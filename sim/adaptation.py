@@ -12,12 +12,14 @@ round: growth of market share (``growth``) or change in equity per unit of liabi
 platform cannot pay it. Then each lever mutates with a small chance.
 """
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from sim.model import TrustModel
+from sim.config import AdaptationConfig
+from sim.market import Market
+
+Adapter = Callable[[Market, np.random.Generator], None]  # step 9's hook for other rules
 
 
 def fermi_probability(own: np.ndarray, other: np.ndarray, intensity: float) -> np.ndarray:
@@ -25,51 +27,72 @@ def fermi_probability(own: np.ndarray, other: np.ndarray, intensity: float) -> n
     return 0.5 * (1.0 + np.tanh(0.5 * intensity * (np.asarray(other) - np.asarray(own))))
 
 
-def performance(model: "TrustModel", kind: str) -> np.ndarray:
-    """Each platform's performance since the last adaptation round (NaN if not open)."""
-    liabilities = model.liabilities
-    equity = np.array([p.assets for p in model.platforms]) - liabilities
-    share = liabilities / max(float(liabilities.sum()), 1e-12)
-    last = model.adaptation_snapshot
-    n_old = last["share"].size
-    prev_share = np.append(last["share"], share[n_old:])
-    prev_liab = np.append(last["liabilities"], liabilities[n_old:])
-    prev_equity = np.append(last["equity"], equity[n_old:])
-    if kind == "growth":
-        result = share / np.maximum(prev_share, 1e-12) - 1.0
-    else:
-        result = (equity - prev_equity) / np.maximum(prev_liab, 1e-12)
-    model.adaptation_snapshot = {"share": share, "liabilities": liabilities, "equity": equity}
-    result[~model.open_mask()] = np.nan
-    return result
+class FermiImitation:
+    """Pairwise imitation with mutation, remembering the market as it was at the last round.
 
+    Args:
+        cfg: The adaptation config.
+        market: The market at tick 0 (the first round compares with it).
+    """
 
-def fermi_imitation(model: "TrustModel", rng: np.random.Generator) -> None:
-    """One round of pairwise imitation with mutation over the open platforms."""
-    cfg = model.cfg.adaptation
-    scores = performance(model, cfg.performance)
-    players = [p for p in model.platforms if p.is_open]
-    if len(players) < 2:
-        return
-    # Everyone decides on the strategies as they stood before this round.
-    levers = {p.index: p.levers.copy() for p in players}
-    yields = {p.index: (p.base_yield, p.strategy) for p in players}
-    for p in players:
-        other = players[int(rng.integers(len(players) - 1))]
-        if other is p:
-            other = players[-1]
-        prob = fermi_probability(scores[p.index], scores[other.index], cfg.selection_intensity)
-        cost = cfg.switch_cost * model.liabilities[p.index]
-        if (
-            rng.random() < prob
-            and p.cash >= cost
-            and not np.array_equal(p.levers, levers[other.index])
-        ):
-            p.levers = levers[other.index].copy()
-            p.base_yield, p.strategy = yields[other.index]
-            p.cash -= cost
-            model.flows.lever_costs += cost
-            model.log_event("imitation", platform=p.index, copied=other.index)
-        mutate = rng.random(p.levers.size) < cfg.mutation_rate
-        noise = rng.normal(0.0, cfg.mutation_sd, p.levers.size)
-        p.levers = np.clip(p.levers + mutate * noise, 0.0, 1.0)
+    def __init__(self, cfg: AdaptationConfig, market: Market):
+        self.cfg = cfg
+        self.snapshot = self._state(market)
+
+    @staticmethod
+    def _state(market: Market) -> dict[str, np.ndarray]:
+        liabilities = market.liabilities.copy()
+        return {
+            "share": liabilities / max(float(liabilities.sum()), 1e-12),
+            "liabilities": liabilities,
+            "equity": market.assets - liabilities,
+        }
+
+    def performance(self, market: Market, kind: str) -> np.ndarray:
+        """Each platform's performance since the last round (NaN if not open); a new round."""
+        now = self._state(market)
+        last = self.snapshot
+        n_old = last["share"].size
+        prev_share = np.append(last["share"], now["share"][n_old:])
+        prev_liab = np.append(last["liabilities"], now["liabilities"][n_old:])
+        prev_equity = np.append(last["equity"], now["equity"][n_old:])
+        if kind == "growth":
+            result = now["share"] / np.maximum(prev_share, 1e-12) - 1.0
+        else:
+            result = (now["equity"] - prev_equity) / np.maximum(prev_liab, 1e-12)
+        self.snapshot = now
+        result[~market.is_open] = np.nan
+        return result
+
+    def __call__(self, market: Market, rng: np.random.Generator) -> None:
+        """One round of pairwise imitation with mutation over the open platforms."""
+        cfg = self.cfg
+        scores = self.performance(market, cfg.performance)
+        players = np.flatnonzero(market.is_open)
+        if players.size < 2:
+            return
+        # Everyone decides on the strategies as they stood before this round.
+        levers = market.levers.copy()
+        yields = market.base_yield.copy()
+        strategies = list(market.strategy)
+        flows = market.this_tick.flows
+        for p in players:
+            other = players[int(rng.integers(players.size - 1))]
+            if other == p:
+                other = players[-1]
+            prob = fermi_probability(scores[p], scores[other], cfg.selection_intensity)
+            cost = cfg.switch_cost * market.liabilities[p]
+            if (
+                rng.random() < prob
+                and market.cash[p] >= cost
+                and not np.array_equal(market.levers[p], levers[other])
+            ):
+                market.levers[p] = levers[other]
+                market.base_yield[p] = yields[other]
+                market.strategy[p] = strategies[other]
+                market.cash[p] -= cost
+                flows.lever_costs += cost
+                market.log("imitation", platform=int(p), copied=int(other))
+            mutate = rng.random(len(market.levers[p])) < cfg.mutation_rate
+            noise = rng.normal(0.0, cfg.mutation_sd, len(market.levers[p]))
+            market.levers[p] = np.clip(market.levers[p] + mutate * noise, 0.0, 1.0)

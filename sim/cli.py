@@ -17,11 +17,10 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from sim.config import CONF_DIR, ConfigError, to_config
+from sim import exits
+from sim.compose import CONF_DIR, to_config
+from sim.config import ConfigError
 from sim.runner import is_complete, record_failure, run_simulation
-
-EXIT_BAD_INPUT = 2
-STATE = {"started": False}  # set once input is valid: an exit before it is a usage error
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
@@ -32,7 +31,7 @@ def _run(cfg: DictConfig) -> None:
     config = None
     try:
         config = to_config(cfg)
-        STATE["started"] = True
+        exits.STARTED.set()
         if sweeping and is_complete(out, config):
             print(f"trustsim: {out} already holds this run; skipped")
             return
@@ -42,8 +41,7 @@ def _run(cfg: DictConfig) -> None:
             record_failure(out, config, err)  # the sweep goes on; its summary lists it
             return
         _remove_if_empty(out)
-        print(f"trustsim: error: {err}", file=sys.stderr)
-        raise SystemExit(EXIT_BAD_INPUT) from None
+        exits.bad_input(err)
     except Exception as err:
         record_failure(out, config, err)
         if sweeping:
@@ -75,8 +73,8 @@ def main() -> None:
         _run()
     except SystemExit as exit_:
         # Hydra reports override and composition errors itself, then exits with 1.
-        if exit_.code == 1 and not STATE["started"]:
-            raise SystemExit(EXIT_BAD_INPUT) from None
+        if exit_.code == exits.INTERNAL and not exits.STARTED.value:
+            raise SystemExit(exits.BAD_INPUT) from None
         raise
 
 

@@ -1,24 +1,26 @@
 """The config schema: every parameter of a run, its default, its range, and validation.
 
-The dataclasses below are registered in Hydra's ConfigStore as ``trustsim_schema``, the
-first entry of ``conf/config.yaml``'s defaults list, so a wrong type or an unknown key
-fails while Hydra composes. Ranges and allowed names sit beside each field (in its
+This is the lowest layer of the package: it imports nothing from ``sim``. The dataclasses
+below are registered in Hydra's ConfigStore by :mod:`sim.compose` (as ``trustsim_schema``,
+the first entry of ``conf/config.yaml``'s defaults list), so a wrong type or an unknown
+key fails while Hydra composes. Ranges and allowed names sit beside each field (in its
 ``metadata``) and :func:`validate` checks them, plus the rules that tie fields together,
-before anything is built. Time is in weekly ticks; rates called ``annual`` are per year.
+before anything is built. Time is in weekly ticks; rates called ``annual`` are per year
+(:data:`WEEKS_PER_YEAR` ticks).
 """
 
 import dataclasses
 import math
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from hydra.core.config_store import ConfigStore
 from hydra.errors import CompactHydraException
-from omegaconf import DictConfig, OmegaConf
+
+WEEKS_PER_YEAR = 52.0  # a tick is a week; annual rates are divided by this
 
 LEVERS = ("disclosure", "risk_management", "compliance", "user_experience", "rating_openness")
+LEVER_INDEX = {name: i for i, name in enumerate(LEVERS)}  # column of a lever in (P, 5) arrays
 NETWORK_KINDS = ("watts_strogatz", "barabasi_albert", "erdos_renyi", "edge_list")
 STRATEGY_NAMES = (
     "transparency_first",
@@ -314,77 +316,6 @@ class Config:
     sample: int | None = field(default=None, metadata={"doc": "row of a sampling design"})
 
 
-SCHEMA_NAME = "trustsim_schema"
-PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def _resource_dir(name: str) -> Path:
-    """Find ``conf/`` or ``scenarios/``: beside the package in a checkout, inside it in a wheel."""
-    source = PACKAGE_DIR.parent / name
-    return source if source.is_dir() else PACKAGE_DIR / f"_{name}"
-
-
-CONF_DIR = _resource_dir("conf")
-SCENARIO_DIR = _resource_dir("scenarios")
-
-
-SCENARIO_PATH_ENV = "TRUSTSIM_SCENARIO_PATH"
-_SCENARIO_PATH_ERRORS: list[str] = []
-_BROKEN_SCENARIOS: dict[str, ConfigError] = {}
-
-
-def scenario_dirs() -> list[Path]:
-    """The library's folder, then the folders in ``$TRUSTSIM_SCENARIO_PATH`` (os.pathsep)."""
-    extra = [Path(p) for p in os.environ.get(SCENARIO_PATH_ENV, "").split(os.pathsep) if p]
-    return [SCENARIO_DIR, *extra]
-
-
-def register_configs() -> None:
-    """Register the schema and the scenarios with Hydra's ConfigStore.
-
-    Every ``NAME.yaml`` in :func:`scenario_dirs` becomes the option ``scenario=NAME``; a
-    user's file of the same name as a library one replaces it.
-    """
-    cs = ConfigStore.instance()
-    cs.store(name=SCHEMA_NAME, node=Config)
-    for folder in scenario_dirs():
-        if not folder.is_dir():  # reported by validate(), where it can exit cleanly
-            _SCENARIO_PATH_ERRORS.append(str(folder))
-            continue
-        for path in sorted(folder.glob("*.yaml")):
-            try:
-                node = _scenario_node(path)
-            except ConfigError as err:  # reported by validate() if this scenario is chosen
-                _BROKEN_SCENARIOS[path.stem] = err
-                node = ScenarioConfig(name=path.stem)
-            cs.store(group="scenario", name=path.stem, node=node)
-
-
-def _scenario_node(path: Path) -> ScenarioConfig:
-    key = f"scenario file {path}"
-    try:
-        data = OmegaConf.to_container(OmegaConf.load(path), resolve=True) or {}
-    except Exception as err:  # YAML syntax and the like: name the file and the problem
-        raise ConfigError(key, str(err).splitlines()[0], "valid YAML") from None
-    if not isinstance(data, dict):
-        raise ConfigError(key, type(data).__name__, "a mapping with name, description, events")
-    unknown = set(data) - {"name", "description", "events"}
-    if unknown:
-        raise ConfigError(key, sorted(unknown), "the keys name, description, events")
-    if data.get("name", path.stem) != path.stem:
-        raise ConfigError(f"{key}: name", data["name"], f"the file's stem {path.stem!r}")
-    if not isinstance(data.get("events") or [], list):
-        raise ConfigError(f"{key}: events", data["events"], "a list of events")
-    return ScenarioConfig(
-        name=path.stem,
-        description=data.get("description", ""),
-        events=list(data.get("events") or []),
-    )
-
-
-register_configs()
-
-
 # --- validation ------------------------------------------------------------------------
 
 
@@ -409,16 +340,17 @@ def check_field(key: str, value: Any, meta: dict[str, Any], kind: type | None = 
         raise ConfigError(key, value, f"a number >= {lo}")
 
 
-def _check_dataclass(obj: Any, prefix: str) -> None:
+def check_fields(obj: Any, prefix: str) -> None:
+    """Check every field of a dataclass (and nested ones) against its metadata."""
     for f in dataclasses.fields(obj):
         key = f"{prefix}{f.name}"
         value = getattr(obj, f.name)
         if dataclasses.is_dataclass(value):
-            _check_dataclass(value, key + ".")
+            check_fields(value, key + ".")
         elif isinstance(value, dict):
             for name, item in value.items():
                 if dataclasses.is_dataclass(item):
-                    _check_dataclass(item, f"{key}.{name}.")
+                    check_fields(item, f"{key}.{name}.")
         else:
             check_field(key, value, f.metadata)
 
@@ -476,72 +408,18 @@ def _check_relations(cfg: Config) -> None:
 def validate(cfg: Config) -> Config:
     """Check every range, name, file and cross-field rule; raise :class:`ConfigError`.
 
+    Scenario events are checked by :func:`sim.events.parse_events` (the event types know
+    their parameters); :func:`sim.compose.validate_run` runs both.
+
     Args:
         cfg: The typed config.
 
     Returns:
         The same config, for chaining.
     """
-    if _SCENARIO_PATH_ERRORS:
-        raise ConfigError(SCENARIO_PATH_ENV, _SCENARIO_PATH_ERRORS[0], "existing folders")
-    if cfg.scenario.name in _BROKEN_SCENARIOS:
-        raise _BROKEN_SCENARIOS[cfg.scenario.name]
-    _check_dataclass(cfg, "")
+    check_fields(cfg, "")
     _check_relations(cfg)
-    from sim.events import build_schedule  # events validate their own parameters
-
-    build_schedule(cfg.scenario.events, cfg.ticks, cfg.platforms.count)
     return cfg
-
-
-def _reject_unknown_keys(node: Any, schema: type, prefix: str) -> None:
-    """Keys added with Hydra's ``+key=value`` bypass the schema; refuse those it lacks."""
-    fields = {f.name: f for f in dataclasses.fields(schema)}
-    for key in node:
-        if key == "hydra" and not prefix:
-            continue
-        if key not in fields:
-            raise ConfigError(
-                f"{prefix}{key}",
-                node[key],
-                "a key of " + (prefix.rstrip(".") or "the config") + ": " + ", ".join(fields),
-            )
-        kind = fields[key].type
-        if dataclasses.is_dataclass(kind) and isinstance(node[key], DictConfig):
-            _reject_unknown_keys(node[key], kind, f"{prefix}{key}.")
-
-
-def to_config(cfg: DictConfig | Config) -> Config:
-    """Turn a composed Hydra config into the typed :class:`Config` and validate it."""
-    if isinstance(cfg, Config):
-        return validate(cfg)
-    _reject_unknown_keys(cfg, Config, "")
-    typed = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), cfg))
-    assert isinstance(typed, Config)
-    return validate(typed)
-
-
-def compose_config(overrides: list[str] | tuple[str, ...] = ()) -> Config:
-    """Compose the config as the CLI would, with Hydra overrides, outside a Hydra app.
-
-    Args:
-        overrides: Hydra overrides, e.g. ``["population.n_users=1000", "platforms=laggard"]``.
-
-    Returns:
-        The validated typed config.
-
-    Example:
-        >>> cfg = compose_config(["population.n_users=500", "ticks=10"])
-        >>> cfg.population.n_users
-        500
-    """
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-
-    if GlobalHydra.instance().is_initialized():
-        return to_config(compose(config_name="config", overrides=list(overrides)))
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return to_config(compose(config_name="config", overrides=list(overrides)))
 
 
 def config_dict(cfg: Config) -> dict[str, Any]:

@@ -7,57 +7,91 @@ with the user's literacy), published ratings, enforcement news (believed in prop
 to institutional trust) and word of mouth from one random neighbour.
 """
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from sim import accounts
-from sim.network import random_neighbours
-from sim.population import F32
+from sim.config import LEVER_INDEX, TrustConfig
+from sim.market import Market
+from sim.network import SocialNetwork, random_neighbours
+from sim.population import F32, Population
 from sim.trust import nudge
 from sim.wom import degroot_step, net_promoter
 
-if TYPE_CHECKING:
-    from sim.model import TrustModel
+
+def inform(
+    population: Population,
+    market: Market,
+    network: SocialNetwork,
+    trust: TrustConfig,
+    enforced: list[int],
+    news_reach: float,
+    rng: np.random.Generator,
+    rumour_rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """MODEL.md step 6: this tick's evidence, rumours, word of mouth, system trust.
+
+    Args:
+        population: The users (tips and institutional trust change).
+        market: The platforms and the tick's outcomes; writes the word-of-mouth score.
+        network: The users' contacts.
+        trust: The evidence weights.
+        enforced: Platforms penalised or shut for fraud this tick (enforcement news).
+        news_reach: Share of users the news reaches.
+        rng: The information generator.
+        rumour_rng: The rumours' generator.
+
+    Returns:
+        ``(good, bad)``: ``(n, K)`` evidence for step 7.
+    """
+    good, bad, reached = gather_evidence(population, market, trust, enforced, news_reach, rng)
+    for rumour in market.rumours:
+        if rumour.live:
+            rumour.advance(market, population, network, bad, rumour_rng)
+    market.this_tick.wom_net = word_of_mouth(population, network, trust, good, bad, rng)
+    update_institutional_trust(population, market, network, trust, enforced, reached)
+    return good, bad
 
 
-def gather_evidence(model: "TrustModel", rng: np.random.Generator) -> tuple:
+def gather_evidence(
+    pop: Population,
+    market: Market,
+    t: TrustConfig,
+    enforced: list[int],
+    news_reach: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Good and bad evidence ``(n, K)`` from outcomes, incidents, disclosure, ratings, news.
 
     Per-platform parts are assembled here, then one fused pass (``accounts.evidence``)
     spreads them over the accounts with each user's reading noise and news exposure.
+
+    Returns:
+        ``(good, bad, reached)``: the evidence, and who heard enforcement news.
     """
-    pop, t = model.population, model.cfg.trust
-    platforms = model.platforms
-    n_plat = len(platforms)
-    is_open = model.open_mask().astype(np.float64)
-    levers = model.lever_matrix()
-    disclosure = levers[:, 0] * is_open
-    openness = levers[:, 4] * is_open
+    n_plat = len(market)
+    is_open = market.is_open.astype(np.float64)
+    levers = market.effective_levers()
+    disclosure = levers[:, LEVER_INDEX["disclosure"]] * is_open
+    openness = levers[:, LEVER_INDEX["rating_openness"]] * is_open
     # Own outcome: an open platform pays as promised (failed slots are corrected below).
     good_base = t.own_outcome_evidence * is_open
     # Incidents: outages and breaches are felt by users; misconduct only if disclosed.
-    felt = np.array(
-        [(p.outage or p.breach) + p.misconduct * disclosure[p.index] for p in platforms]
-    )
+    felt = (market.outage | market.breach) + market.misconduct * disclosure
     bad_base = t.incident_evidence * felt
     # Published ratings, where the platform opens them.
-    good_base = good_base + t.rating_evidence * openness * model.rating
-    bad_base = bad_base + t.rating_evidence * openness * (1.0 - model.rating)
+    good_base = good_base + t.rating_evidence * openness * market.rating
+    bad_base = bad_base + t.rating_evidence * openness * (1.0 - market.rating)
     # Disclosure: a reading of health = assets / liabilities; the common noise of a
     # report falls with disclosure, the personal noise with literacy.
-    health = np.array([p.health(model.liabilities[p.index]) for p in platforms])
+    health = market.health()
     common = rng.standard_normal(n_plat) * t.disclosure_noise * (1.0 - disclosure)
     uniforms = rng.random(pop.n, dtype=F32)
     # Enforcement news: bad news about the penalised platform, believed as far as the
     # user trusts the system.
     news_bad = np.zeros(n_plat)
-    news_bad[model.regulator.enforced] = t.news_evidence
-    if model.regulator.enforced:
-        reached = rng.random(pop.n, dtype=F32) < model.regulator.news_reach
-    else:
-        reached = np.zeros(pop.n, dtype=bool)
-    model.news_reached = reached
+    news_bad[enforced] = t.news_evidence
+    no_news = np.zeros(pop.n, dtype=bool)
+    reached = rng.random(pop.n, dtype=F32) < news_reach if enforced else no_news
     good = np.empty(pop.platform.shape, dtype=F32)
     bad = np.empty(pop.platform.shape, dtype=F32)
     accounts.evidence(
@@ -76,16 +110,21 @@ def gather_evidence(model: "TrustModel", rng: np.random.Generator) -> tuple:
         bad,
     )
     # A failed withdrawal is no payout and strong bad evidence.
-    users, slots = model.failed_requests
+    users, slots = market.this_tick.failed_requests
     still_held = pop.platform[users, slots] >= 0
     users, slots = users[still_held], slots[still_held]
     good[users, slots] = np.maximum(good[users, slots] - F32(t.own_outcome_evidence), 0.0)
     bad[users, slots] += F32(t.failed_withdrawal_evidence)
-    return good, bad
+    return good, bad, reached
 
 
 def word_of_mouth(
-    model: "TrustModel", good: np.ndarray, bad: np.ndarray, rng: np.random.Generator
+    pop: Population,
+    network: SocialNetwork,
+    t: TrustConfig,
+    good: np.ndarray,
+    bad: np.ndarray,
+    rng: np.random.Generator,
 ) -> float:
     """Some users hear one random neighbour on the platform that neighbour uses most.
 
@@ -95,10 +134,9 @@ def word_of_mouth(
     Returns:
         The word-of-mouth net score of what was said this tick.
     """
-    pop, t = model.population, model.cfg.trust
     talks = rng.random(pop.n, dtype=F32) < t.wom_contact_rate
-    listeners = np.flatnonzero(talks & model.has_neighbours)
-    speakers = random_neighbours(model.network, rng, nodes=listeners)
+    listeners = np.flatnonzero(talks & network.has_neighbours)
+    speakers = random_neighbours(network.adjacency, rng, nodes=listeners)
     said = accounts.word_of_mouth(
         listeners,
         speakers,
@@ -118,27 +156,34 @@ def word_of_mouth(
     return score
 
 
-def update_institutional_trust(model: "TrustModel", rng: np.random.Generator) -> None:
+def update_institutional_trust(
+    pop: Population,
+    market: Market,
+    network: SocialNetwork,
+    t: TrustConfig,
+    enforced: list[int],
+    reached: np.ndarray,
+) -> None:
     """Move system trust: losses and collapses lower it, enforcement news raises it.
 
     Then users average it with their neighbours (one DeGroot step).
     """
-    pop, t = model.population, model.cfg.trust
     g = pop.institutional_trust
-    breaches = sum(p.breach for p in model.platforms)
-    shock = F32(min(1.0, model.sector_shock + t.breach_shock * breaches))
-    lost = model.user_loss.any()
-    if shock > 0 or lost or model.regulator.enforced:  # most ticks nothing moves it
+    now = market.this_tick
+    breaches = int(market.breach.sum())
+    shock = F32(min(1.0, now.sector_shock + t.breach_shock * breaches))
+    lost = now.user_loss.any()
+    if shock > 0 or lost or enforced:  # most ticks nothing moves it
         down = np.full(pop.n, shock, dtype=F32)
         if lost:
-            at_stake = model.user_loss + pop.balance.sum(axis=1)
-            share = np.divide(model.user_loss, at_stake, out=np.zeros(pop.n), where=at_stake > 0)
+            at_stake = now.user_loss + pop.balance.sum(axis=1)
+            share = np.divide(now.user_loss, at_stake, out=np.zeros(pop.n), where=at_stake > 0)
             down += (t.own_loss_shock * share).astype(F32)
             np.clip(down, 0.0, 1.0, out=down)
         up = np.zeros(pop.n, dtype=F32)
-        if model.regulator.enforced:
-            actions = len(model.regulator.enforced)
-            up[model.news_reached] = 1.0 - (1.0 - t.enforcement_gain) ** actions
+        if enforced:
+            actions = len(enforced)
+            up[reached] = 1.0 - (1.0 - t.enforcement_gain) ** actions
             up *= F32(1.0) - down
         nudge(g, up, down)
-    degroot_step(model.wom_weights, g, t.institutional_mixing, model.has_neighbours)
+    degroot_step(network.weights, g, t.institutional_mixing, network.has_neighbours)

@@ -1,24 +1,26 @@
-"""The seed's indicators (ch. 4.1) as functions of model state, one per column.
+"""The seed's indicators (ch. 4.1) as functions of the state, one per column (step 10).
 
 Each metric is registered under the ``timeseries.parquet`` column it fills, so a column
-and the code that makes it can be found from each other. Metrics read the state at the
-end of a tick (step 10); tick 0 is the initial state.
+and the code that makes it can be found from each other. A metric reads a
+:class:`State`: the users, the market and the regulator at the end of a tick (tick 0 is
+the initial state). :class:`Recorder` feeds them to Mesa's DataCollector once a tick and
+keeps the per-platform rows of ``platforms.parquet``.
 """
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
+import mesa
 import numpy as np
+import pandas as pd
 
 from sim import accounts
-from sim.agents import OPEN_STATUSES, Status
-from sim.config import LEVERS
-
-if TYPE_CHECKING:
-    from sim.model import TrustModel
-
-Metric = Callable[["TrustModel"], float]
+from sim.agents import Regulator
+from sim.config import LEVERS, WEEKS_PER_YEAR
+from sim.market import OPEN_STATUSES, STATUSES, Market, Status
+from sim.population import Population
+from sim.rumour import SPREADER
 
 # Columns every timeseries.parquet has (later work relies on these names).
 CORE_COLUMNS = (
@@ -42,24 +44,6 @@ CORE_COLUMNS = (
     "rumour_reach",
     "rumour_spreaders",
 )
-METRICS: dict[str, Metric] = {}
-
-
-def metric(name: str) -> Callable[[Metric], Metric]:
-    """Register a function of the model as the ``timeseries.parquet`` column ``name``."""
-
-    def register(fn: Metric) -> Metric:
-        METRICS[name] = fn
-        return fn
-
-    return register
-
-
-def reporters() -> dict[str, Metric]:
-    """Model reporters for Mesa's DataCollector, in column order."""
-    return dict(METRICS)
-
-
 QUANTILE_BINS = 1000
 
 
@@ -86,54 +70,73 @@ class AccountSummary:
         return (k + 0.5) / self.histogram.size
 
 
-def summary(model: "TrustModel") -> AccountSummary:
-    """The tick's :class:`AccountSummary`, cached until the next tick."""
-    cache = getattr(model, "_metric_cache", None)
-    if cache is not None and cache[0] is model.flows:
-        return cache[1]
-    pop = model.population
-    result = AccountSummary(
-        *accounts.account_summary(
-            pop.platform,
-            pop.a,
-            pop.b,
-            pop.balance,
-            pop.institutional_trust,
-            np.float32(model.cfg.trust.prior_weight),
-            QUANTILE_BINS,
-            len(model.platforms),
-            pop.satisfaction,
-            pop.ever_invested,
+@dataclass(eq=False)
+class State:
+    """What the metrics read at the end of a tick."""
+
+    population: Population
+    market: Market
+    regulator: Regulator
+    prior_weight: float
+
+    @functools.cached_property
+    def summary(self) -> AccountSummary:
+        """The tick's :class:`AccountSummary` (one pass over the accounts)."""
+        pop = self.population
+        return AccountSummary(
+            *accounts.account_summary(
+                pop.platform,
+                pop.a,
+                pop.b,
+                pop.balance,
+                pop.institutional_trust,
+                np.float32(self.prior_weight),
+                QUANTILE_BINS,
+                len(self.market),
+                pop.satisfaction,
+                pop.ever_invested,
+            )
         )
-    )
-    model._metric_cache = (model.flows, result)
-    return result
+
+
+Metric = Callable[[State], float]
+METRICS: dict[str, Metric] = {}
+
+
+def metric(name: str) -> Callable[[Metric], Metric]:
+    """Register a function of the :class:`State` as the ``timeseries.parquet`` column ``name``."""
+
+    def register(fn: Metric) -> Metric:
+        METRICS[name] = fn
+        return fn
+
+    return register
 
 
 @metric("tick")
-def _tick(model: "TrustModel") -> float:
-    return model.tick
+def _tick(s: State) -> float:
+    return s.market.tick
 
 
 @metric("trust_mean")
-def trust_mean(model: "TrustModel") -> float:
+def trust_mean(s: State) -> float:
     """Mean trust over open accounts (user-platform pairs)."""
-    s = summary(model)
-    return s.trust_sum / s.count if s.count else float("nan")
+    a = s.summary
+    return a.trust_sum / a.count if a.count else float("nan")
 
 
 @metric("trust_balance_weighted")
-def trust_balance_weighted(model: "TrustModel") -> float:
+def trust_balance_weighted(s: State) -> float:
     """Mean trust over open accounts weighted by balance."""
-    s = summary(model)
-    return s.trust_balance_sum / s.balance_sum if s.balance_sum > 0 else float("nan")
+    a = s.summary
+    return a.trust_balance_sum / a.balance_sum if a.balance_sum > 0 else float("nan")
 
 
 for _q in (10, 50, 90):
 
     def _make(q: int) -> Metric:
-        def trust_quantile(model: "TrustModel") -> float:
-            return summary(model).quantile(q / 100)
+        def trust_quantile(s: State) -> float:
+            return s.summary.quantile(q / 100)
 
         return trust_quantile
 
@@ -141,83 +144,84 @@ for _q in (10, 50, 90):
 
 
 @metric("institutional_trust_mean")
-def institutional_trust_mean(model: "TrustModel") -> float:
+def institutional_trust_mean(s: State) -> float:
     """Mean system trust over all users."""
-    return float(model.population.institutional_trust.mean(dtype=np.float64))
+    return float(s.population.institutional_trust.mean(dtype=np.float64))
 
 
 @metric("satisfaction_mean")
-def satisfaction_mean(model: "TrustModel") -> float:
+def satisfaction_mean(s: State) -> float:
     """Mean satisfaction of users who have ever invested."""
-    s = summary(model)
-    return s.satisfaction_sum / s.ever_invested_users if s.ever_invested_users else float("nan")
+    a = s.summary
+    return a.satisfaction_sum / a.ever_invested_users if a.ever_invested_users else float("nan")
 
 
 @metric("invested_share")
-def invested_share(model: "TrustModel") -> float:
+def invested_share(s: State) -> float:
     """Share of users holding at least one account."""
-    return summary(model).invested_users / model.population.n
+    return s.summary.invested_users / s.population.n
 
 
 @metric("retention_rate")
-def retention_rate(model: "TrustModel") -> float:
+def retention_rate(s: State) -> float:
     """Share of users who ever invested that are still invested."""
-    s = summary(model)
-    return s.invested_users / s.ever_invested_users if s.ever_invested_users else float("nan")
+    a = s.summary
+    return a.invested_users / a.ever_invested_users if a.ever_invested_users else float("nan")
 
 
 @metric("wom_net")
-def wom_net(model: "TrustModel") -> float:
+def wom_net(s: State) -> float:
     """Word-of-mouth net score: promoters minus detractors among what was said."""
-    return model.wom_net
+    return s.market.this_tick.wom_net
 
 
 @metric("literacy_mean")
-def literacy_mean(model: "TrustModel") -> float:
+def literacy_mean(s: State) -> float:
     """Mean financial literacy."""
-    return float(model.population.literacy.mean(dtype=np.float64))
+    return float(s.population.literacy.mean(dtype=np.float64))
 
 
 @metric("aum_total")
-def aum_total(model: "TrustModel") -> float:
+def aum_total(s: State) -> float:
     """Assets under management: the sum of user balances."""
-    return summary(model).balance_sum
+    return s.summary.balance_sum
 
 
 @metric("transaction_volume")
-def transaction_volume(model: "TrustModel") -> float:
+def transaction_volume(s: State) -> float:
     """Deposits plus withdrawals paid this tick."""
-    return model.flows.deposits + model.flows.withdrawals
+    flows = s.market.this_tick.flows
+    return flows.deposits + flows.withdrawals
 
 
 @metric("deposits")
-def deposits(model: "TrustModel") -> float:
+def deposits(s: State) -> float:
     """Deposits this tick."""
-    return model.flows.deposits
+    return s.market.this_tick.flows.deposits
 
 
 @metric("withdrawals")
-def withdrawals(model: "TrustModel") -> float:
+def withdrawals(s: State) -> float:
     """Withdrawals paid this tick (including payouts of closed platforms)."""
-    return model.flows.withdrawals
+    return s.market.this_tick.flows.withdrawals
 
 
 @metric("failed_withdrawals")
-def failed_withdrawals(model: "TrustModel") -> float:
+def failed_withdrawals(s: State) -> float:
     """Number of withdrawal requests that failed this tick."""
-    return model.failed_count
+    return s.market.this_tick.failed_count
 
 
 @metric("default_rate")
-def default_rate(model: "TrustModel") -> float:
+def default_rate(s: State) -> float:
     """Annualised loan losses this tick over the loan book."""
-    loans = sum(p.loans for p in model.platforms)
-    lost = model.flows.default_losses
-    return 52.0 * lost / (loans + lost) if loans + lost > 0 else 0.0
+    loans = sum(s.market.loans.tolist())
+    lost = s.market.this_tick.flows.default_losses
+    return WEEKS_PER_YEAR * lost / (loans + lost) if loans + lost > 0 else 0.0
 
 
 def _count_status(*statuses: Status) -> Metric:
-    return lambda model: sum(p.status in statuses for p in model.platforms)
+    return lambda s: s.market.count(*statuses)
 
 
 metric("platforms_active")(_count_status(*OPEN_STATUSES))
@@ -228,120 +232,157 @@ metric("platforms_exited")(_count_status(Status.EXITED))
 
 
 @metric("violation_rate")
-def violation_rate(model: "TrustModel") -> float:
+def violation_rate(s: State) -> float:
     """Share of the platforms that operated this tick that violated the rules."""
-    return model.violation_rate()
+    return s.market.violation_rate()
 
 
 @metric("detection_rate")
-def detection_rate(model: "TrustModel") -> float:
+def detection_rate(s: State) -> float:
     """Violations detected so far over violations committed so far."""
-    total = model.violations_total
-    return model.regulator.detected_total / total if total else 0.0
+    total = s.market.violations_total
+    return s.regulator.detected_total / total if total else 0.0
 
 
 @metric("enforcement_actions")
-def enforcement_actions(model: "TrustModel") -> float:
+def enforcement_actions(s: State) -> float:
     """Penalties and fraud shutdowns this tick."""
-    return len(model.regulator.enforced)
+    return len(s.regulator.enforced)
 
 
 @metric("inspections")
-def inspections(model: "TrustModel") -> float:
+def inspections(s: State) -> float:
     """Inspections this tick."""
-    return model.regulator.inspections
+    return s.regulator.inspections
 
 
 @metric("user_losses_cum")
-def user_losses_cum(model: "TrustModel") -> float:
+def user_losses_cum(s: State) -> float:
     """Money users have lost in collapses and wind-downs so far."""
-    return model.user_losses_cum
+    return s.market.user_losses_cum
 
 
 @metric("complaints")
-def complaints(model: "TrustModel") -> float:
+def complaints(s: State) -> float:
     """Complaints filed this tick."""
-    return float(model.complaints.sum())
+    return float(s.market.complaints.sum())
 
 
 @metric("rumour_reach")
-def rumour_reach(model: "TrustModel") -> float:
+def rumour_reach(s: State) -> float:
     """Share of users who have heard a rumour that has started (union over rumours)."""
-    if not model.rumours:
+    if not s.market.rumours:
         return 0.0
-    heard = np.zeros(model.population.n, dtype=bool)
-    for rumour in model.rumours:
+    heard = np.zeros(s.population.n, dtype=bool)
+    for rumour in s.market.rumours:
         heard |= rumour.heard()
     return float(heard.mean())
 
 
 @metric("rumour_spreaders")
-def rumour_spreaders(model: "TrustModel") -> float:
+def rumour_spreaders(s: State) -> float:
     """Share of users spreading a rumour now."""
-    from sim.rumour import SPREADER
-
-    if not model.rumours:
+    if not s.market.rumours:
         return 0.0
-    spreading = np.zeros(model.population.n, dtype=bool)
-    for rumour in model.rumours:
+    spreading = np.zeros(s.population.n, dtype=bool)
+    for rumour in s.market.rumours:
         spreading |= rumour.status == SPREADER
     return float(spreading.mean())
 
 
 @metric("rumour_withdrawals")
-def rumour_withdrawals(model: "TrustModel") -> float:
+def rumour_withdrawals(s: State) -> float:
     """Money believers of a live rumour asked back from its target this tick."""
-    return model.rumour_withdrawals
+    return s.market.this_tick.rumour_withdrawals
 
 
 @metric("sandbox_admissions")
-def sandbox_admissions(model: "TrustModel") -> float:
+def sandbox_admissions(s: State) -> float:
     """Platforms admitted to a sandbox so far."""
-    return model.sandbox_admissions
+    return s.market.sandbox_admissions
 
 
 @metric("sandbox_graduations")
-def sandbox_graduations(model: "TrustModel") -> float:
+def sandbox_graduations(s: State) -> float:
     """Sandbox platforms that passed their review so far."""
-    return model.sandbox_graduations
+    return s.market.sandbox_graduations
 
 
 @metric("regulator_tightening")
-def regulator_tightening(model: "TrustModel") -> float:
+def regulator_tightening(s: State) -> float:
     """The adaptive regulator's multiplier on inspections and penalties (1 = none)."""
-    return model.regulator.tightening
+    return s.regulator.tightening
 
 
-def platform_rows(model: "TrustModel") -> list[dict[str, Any]]:
-    """One ``platforms.parquet`` row per platform for this tick."""
-    s = summary(model)
-    holders, trust_sum = s.platform_holders, s.platform_trust_sum
-    rows = []
-    for p in model.platforms:
-        j = p.index
-        levers = p.effective_levers()
-        row = {
-            "tick": model.tick,
-            "platform": j,
-            "strategy": p.strategy,
-            "status": str(p.status),
-            "fraudulent": p.fraudulent,
-            "assets": p.assets,
-            "liabilities": float(model.liabilities[j]),
-            "cash": p.cash,
-            "custody_share": p.custody_share,
-            "loans": p.loans,
-            "users": int(holders[j]),
-            "trust_mean": float(trust_sum[j] / holders[j]) if holders[j] else float("nan"),
-            "rating": float(model.rating[j]),
-            "complaints": int(model.complaints[j]),
-            "advertised_yield": p.advertised_yield,
-            "violations_detected": p.violations_detected,
-            "flagged": p.flagged,
-            "blacklisted": p.blacklisted,
-            "in_sandbox": p.sandbox is not None,
-            "unregulated_product": p.unregulated(model.tick),
-        }
-        row.update(zip(LEVERS, map(float, levers), strict=True))
-        rows.append(row)
-    return rows
+def platform_columns(s: State) -> dict[str, np.ndarray]:
+    """This tick's ``platforms.parquet`` rows, one per platform, as columns."""
+    market = s.market
+    a = s.summary
+    n = len(market)
+    holders, trust_sum = a.platform_holders, a.platform_trust_sum
+    trust = np.divide(trust_sum, holders, out=np.full(n, np.nan), where=holders > 0)
+    columns = {
+        "tick": np.full(n, market.tick, dtype=np.int64),
+        "platform": np.arange(n, dtype=np.int64),
+        "strategy": np.array(market.strategy, dtype=object),
+        "status": np.array([str(STATUSES[code]) for code in market.status], dtype=object),
+        "fraudulent": market.fraudulent.copy(),
+        "assets": market.assets,
+        "liabilities": market.liabilities.astype(np.float64),
+        "cash": market.cash.copy(),
+        "custody_share": np.full(n, float(market.custody_share)),
+        "loans": market.loans.copy(),
+        "users": holders.astype(np.int64),
+        "trust_mean": trust,
+        "rating": market.rating.astype(np.float64),
+        "complaints": market.complaints.astype(np.int64),
+        "advertised_yield": market.advertised_yields(),
+        "violations_detected": market.violations_detected.copy(),
+        "flagged": market.flagged.copy(),
+        "blacklisted": market.blacklisted.copy(),
+        "in_sandbox": market.in_sandbox,
+        "unregulated_product": market.unregulated(),
+    }
+    levers = market.effective_levers()
+    columns.update({name: levers[:, i].copy() for i, name in enumerate(LEVERS)})
+    return columns
+
+
+class Recorder:
+    """Step 10: the tick's ``timeseries.parquet`` row (Mesa's DataCollector) and platform rows.
+
+    Args:
+        population: The users.
+        market: The platforms.
+        regulator: The regulator.
+        prior_weight: ``trust.prior_weight``, for account trust.
+    """
+
+    def __init__(
+        self, population: Population, market: Market, regulator: Regulator, prior_weight: float
+    ):
+        self._args = (population, market, regulator, prior_weight)
+        self.state = State(*self._args)
+        # Mesa calls each reporter with the model; ours read the tick's state instead.
+        reporters = {name: (lambda _model, fn=fn: fn(self.state)) for name, fn in METRICS.items()}
+        self.datacollector = mesa.DataCollector(model_reporters=reporters)
+        self._platform_columns: list[dict[str, np.ndarray]] = []
+
+    def record(self, model: mesa.Model) -> None:
+        """Record the state at the end of this tick."""
+        self.state = State(*self._args)
+        self.datacollector.collect(model)
+        self._platform_columns.append(platform_columns(self.state))
+
+    def timeseries(self) -> pd.DataFrame:
+        """One row per tick (tick 0 is the initial state), columns as in :data:`METRICS`."""
+        return self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+
+    def platform_table(self) -> pd.DataFrame:
+        """One row per tick and platform."""
+        if not self._platform_columns:
+            return pd.DataFrame()
+        names = list(self._platform_columns[0])
+        return pd.DataFrame(
+            {name: np.concatenate([c[name] for c in self._platform_columns]) for name in names}
+        )

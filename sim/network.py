@@ -18,12 +18,14 @@ import io
 import os
 import re
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
     "KINDS",
+    "SocialNetwork",
     "barabasi_albert",
     "build_network",
     "erdos_renyi",
@@ -511,3 +513,23 @@ def mean_degree(adj) -> float:
         return 0.0
     nonzero = adj.count_nonzero() if sp.issparse(adj) else np.count_nonzero(np.asarray(adj))
     return float(nonzero) / n
+
+
+@dataclass(frozen=True, eq=False)
+class SocialNetwork:
+    """The users' contacts and what the phases derive from them once.
+
+    Attributes:
+        adjacency: Symmetric CSR adjacency (word of mouth and rumours travel on it).
+        weights: Row-normalised ``D^-1 A`` (DeGroot averaging).
+        has_neighbours: Users with at least one contact.
+    """
+
+    adjacency: sp.csr_array
+    weights: sp.csr_array
+    has_neighbours: np.ndarray
+
+    @classmethod
+    def of(cls, adjacency: sp.csr_array) -> SocialNetwork:
+        """The network of ``adjacency`` with its weights and neighbour mask."""
+        return cls(adjacency, row_normalised(adjacency), np.diff(adjacency.indptr) > 0)

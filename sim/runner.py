@@ -1,8 +1,8 @@
 """One run, start to finish: build the model, run it, write its files.
 
-The files of a run (in ``out_dir``): ``timeseries.parquet``, ``platforms.parquet``,
-``events.jsonl``, ``indicators.png`` and, written last as the run's completion mark,
-``summary.json``. A run that fails writes ``status.json`` (status, error, traceback)
+The files of a run (in ``out_dir``, named in :mod:`sim.files`): the timeseries and
+platforms tables, the event log, the figure and, written last as the run's completion
+mark, the summary. A run that fails writes a status file (status, error, traceback)
 instead. Same config and seed give identical tables.
 """
 
@@ -17,6 +17,7 @@ import pandas as pd
 
 from sim import __version__
 from sim.config import Config, config_dict
+from sim.files import EVENTS, FIGURE, PLATFORMS, STATUS, SUMMARY, TIMESERIES
 from sim.output import (
     atomic_write_bytes,
     config_hash,
@@ -25,9 +26,6 @@ from sim.output import (
     write_jsonl,
     write_parquet,
 )
-
-SUMMARY = "summary.json"
-STATUS = "status.json"
 
 
 def _progress_bar(cfg: Config):
@@ -57,13 +55,13 @@ def _simulate(cfg: Config, out: Path) -> pd.DataFrame:
         if bar:
             bar.close()
     timeseries = model.timeseries()
-    write_parquet(out / "timeseries.parquet", timeseries)
-    write_parquet(out / "platforms.parquet", model.platform_table())
-    write_jsonl(out / "events.jsonl", model.event_log)
+    write_parquet(out / TIMESERIES, timeseries)
+    write_parquet(out / PLATFORMS, model.platform_table())
+    write_jsonl(out / EVENTS, model.event_log)
     if cfg.output.plot:
         title = f"{cfg.scenario.name} | platforms={cfg.platforms.preset} | "
         title += f"regulator={cfg.regulator.regime} | seed={cfg.seed}"
-        atomic_write_bytes(out / "indicators.png", figure_png(indicators_figure(timeseries, title)))
+        atomic_write_bytes(out / FIGURE, figure_png(indicators_figure(timeseries, title)))
     return timeseries
 
 
@@ -75,7 +73,7 @@ def ishigami(x1: float, x2: float, x3: float, a: float = 7.0, b: float = 0.1) ->
 def _evaluate_ishigami(cfg: Config, out: Path) -> pd.DataFrame:
     i = cfg.ishigami
     frame = pd.DataFrame({"tick": [0], "ishigami": [ishigami(i.x1, i.x2, i.x3, i.a, i.b)]})
-    write_parquet(out / "timeseries.parquet", frame)
+    write_parquet(out / TIMESERIES, frame)
     return frame
 
 

@@ -8,28 +8,26 @@ satisfaction is its exponential moving average. Dissatisfied users complain, mor
 when literate (they know the channel); ratings are the mean satisfaction of holders.
 """
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from sim import accounts
-from sim.population import F32
+from sim.config import PopulationConfig
+from sim.market import Market
+from sim.population import F32, Population
 
-if TYPE_CHECKING:
-    from sim.model import TrustModel
 
-
-def update_satisfaction(model: "TrustModel", rng: np.random.Generator) -> tuple:
-    """Update satisfaction in place; return ``(complaints, rating, holders)`` per platform."""
-    pop, cfg = model.population, model.cfg.population
-    incident = np.array([p.outage or p.breach for p in model.platforms])
-    return accounts.satisfaction(
+def update_satisfaction(
+    pop: Population, market: Market, cfg: PopulationConfig, rng: np.random.Generator
+) -> None:
+    """Update satisfaction in place; write complaints, ratings and holders per platform."""
+    now = market.this_tick
+    market.complaints, market.rating, market.holders = accounts.satisfaction(
         pop.platform,
         pop.balance,
-        model.failed,
-        model.user_loss,
-        incident,
-        model.lever_matrix()[:, 3].astype(F32),
+        now.failed,
+        now.user_loss,
+        market.outage | market.breach,
+        market.lever("user_experience").astype(F32),
         F32(cfg.ux_weight),
         F32(cfg.incident_delivery),
         F32(cfg.satisfaction_smoothing),
@@ -38,5 +36,5 @@ def update_satisfaction(model: "TrustModel", rng: np.random.Generator) -> tuple:
         pop.literacy,
         rng.random(pop.n, dtype=F32),
         pop.satisfaction,
-        model.rating,
+        market.rating,
     )

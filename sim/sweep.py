@@ -22,12 +22,13 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from sim import exits
+from sim.files import STATUS, SUMMARY, SWEEP
 from sim.output import read_json, write_json
 
-SWEEP_FILE = "sweep.json"
+SWEEP_FILE = SWEEP
 
-
-EXIT_SWEEP_FAILED = 3
+EXIT_SWEEP_FAILED = exits.SWEEP_FAILED
 
 
 def count_jobs(overrides: list[str], params: dict[str, Any] | None = None) -> int:
@@ -58,9 +59,9 @@ def sweep_state(sweep_dir: Path) -> dict[str, list[Path]]:
     """Run folders by state: ``complete``, ``failed`` and ``incomplete``."""
     state: dict[str, list[Path]] = {"complete": [], "failed": [], "incomplete": []}
     for folder in run_folders(sweep_dir):
-        if read_json(folder / "summary.json") is not None:
+        if read_json(folder / SUMMARY) is not None:
             state["complete"].append(folder)
-        elif (read_json(folder / "status.json") or {}).get("status") == "failed":
+        elif (read_json(folder / STATUS) or {}).get("status") == "failed":
             state["failed"].append(folder)
         else:
             state["incomplete"].append(folder)
@@ -79,9 +80,7 @@ class SweepCallback(Callback):
     """Progress and failure summary of a multirun (see the module docstring)."""
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:  # noqa: D102
-        from sim import cli
-
-        cli.STATE["started"] = True  # from here on, exit status 1 is not a usage error
+        exits.STARTED.set()  # from here on, exit status 1 is not a usage error
         sweep_dir = Path(config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         params = config.hydra.sweeper.get("params")
@@ -98,8 +97,8 @@ class SweepCallback(Callback):
         sweep_dir = Path(config.hydra.sweep.dir)
         info = read_json(sweep_dir / SWEEP_FILE) or {}
         # Cheap counts (one glob each), not a full scan: this runs after every job.
-        complete = sum(1 for _ in sweep_dir.glob("*/summary.json"))
-        failed = sum(1 for _ in sweep_dir.glob("*/status.json"))
+        complete = sum(1 for _ in sweep_dir.glob(f"*/{SUMMARY}"))
+        failed = sum(1 for _ in sweep_dir.glob(f"*/{STATUS}"))
         done = complete + failed
         total = info.get("total") or done
         elapsed = time.time() - info.get("started", time.time())
@@ -122,6 +121,6 @@ class SweepCallback(Callback):
                 file=sys.stderr,
             )
             for folder in state["failed"]:
-                error = (read_json(folder / "status.json") or {}).get("error", "?")
+                error = (read_json(folder / STATUS) or {}).get("error", "?")
                 print(f"  {folder.relative_to(sweep_dir)}: {error}", file=sys.stderr)
             raise SystemExit(EXIT_SWEEP_FAILED)

@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from sim.config import Config, compose_config
+from sim.compose import compose_config
+from sim.config import Config
 from sim.model import TrustModel
 
 SMALL_USERS = 500

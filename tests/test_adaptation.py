@@ -12,10 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.adaptation import fermi_imitation, fermi_probability, performance
+from sim.adaptation import fermi_probability
 from sim.config import LEVERS, Config
 from sim.model import TrustModel
 from sim.runner import run_simulation
+
+
+def performance(model: TrustModel, kind: str) -> np.ndarray:
+    """The Fermi adapter's performance measure (a new round's snapshot)."""
+    return model.adapters[0].performance(model.market, kind)
 
 
 def with_events(cfg: Config, *events: dict[str, Any]) -> TrustModel:
@@ -37,11 +42,12 @@ class RoundRecorder:
     def __init__(self, model: TrustModel):
         self.model = model
         self.rounds: list[dict[str, Any]] = []
-        self.prev_liabilities = model.liabilities.copy()  # the snapshot at tick 0
-        model.adapters[:] = [self.before, fermi_imitation]
+        self.prev_liabilities = model.market.liabilities.copy()  # the snapshot at tick 0
+        model.adapters[:] = [self.before, model.adapters[0]]
 
-    def before(self, model: TrustModel, rng: np.random.Generator) -> None:
-        liabilities = model.liabilities.copy()
+    def before(self, market, rng: np.random.Generator) -> None:
+        model = self.model
+        liabilities = model.market.liabilities.copy()
         n_old = self.prev_liabilities.size
         share = shares(liabilities)
         prev = np.append(shares(self.prev_liabilities), share[n_old:])
@@ -55,7 +61,7 @@ class RoundRecorder:
                 "strategy": {p.index: p.strategy for p in model.platforms},
                 "cash": {p.index: p.cash for p in model.platforms},
                 "liabilities": liabilities,
-                "lever_costs": model.flows.lever_costs,
+                "lever_costs": model.market.this_tick.flows.lever_costs,
                 "growth": growth,
                 "open": {p.index for p in model.platforms if p.is_open},
             }
@@ -100,13 +106,13 @@ def test_growth_performance_is_share_ratio(compose_cfg):
     model = with_events(
         compose_cfg(n_users=500, ticks=10), {"tick": 3, "type": "platform_entry", "count": 2}
     )
-    start = model.liabilities.copy()
+    start = model.market.liabilities.copy()
     while model.tick < 6:
         model.step()
-    now = model.liabilities.copy()
+    now = model.market.liabilities.copy()
     share, prev = shares(now), shares(start)
     growth = performance(model, "growth")
-    is_open = model.open_mask()
+    is_open = model.market.is_open
     incumbent = is_open[:20]
     expected = share[:20] / prev - 1.0
     np.testing.assert_allclose(growth[:20][incumbent], expected[incumbent], rtol=1e-9, atol=1e-12)
@@ -121,7 +127,7 @@ def test_performance_of_closed_platforms_is_nan(compose_cfg, kind):
     """As documented: "Each platform's performance ... (NaN if not open)"."""
     model = TrustModel(compose_cfg(n_users=300, ticks=5))
     model.step()
-    model.wind_down(model.platforms[3], orderly=True, reason="test")
+    model.resolver.wind_down(3, orderly=True, reason="test")
     model.step()
     result = performance(model, kind)
     assert np.isnan(result[3])
@@ -130,13 +136,13 @@ def test_performance_of_closed_platforms_is_nan(compose_cfg, kind):
 
 def test_profit_performance_is_equity_change_per_liability(compose_cfg):
     model = TrustModel(compose_cfg(n_users=500, ticks=10))
-    liabilities = model.liabilities.copy()
+    liabilities = model.market.liabilities.copy()
     equity = np.array([p.assets for p in model.platforms]) - liabilities
     while model.tick < 5:
         model.step()
-    equity_now = np.array([p.assets for p in model.platforms]) - model.liabilities
+    equity_now = np.array([p.assets for p in model.platforms]) - model.market.liabilities
     profit = performance(model, "profit")
-    is_open = model.open_mask()
+    is_open = model.market.is_open
     expected = (equity_now - equity) / liabilities
     np.testing.assert_allclose(profit[is_open], expected[is_open], rtol=1e-9)
     assert np.abs(profit[is_open]).max() > 0
@@ -203,7 +209,7 @@ def test_imitator_copies_levers_and_pays_the_switch_cost(compose_cfg, seed):
             if p.index not in imitators:
                 np.testing.assert_array_equal(p.levers, before["levers"][p.index])
                 assert p.cash == before["cash"][p.index]
-        spent = model.flows.lever_costs - before["lever_costs"]
+        spent = model.market.this_tick.flows.lever_costs - before["lever_costs"]
         assert spent == pytest.approx(cost_total, rel=1e-9, abs=1e-9)
         copies += len(events)
     assert copies > 0

@@ -57,7 +57,8 @@ from sim.app.network_view import (
 )
 from sim.app.page import Page, Views
 from sim.app.table import platform_frame, platform_table_html
-from sim.config import ConfigError, compose_config
+from sim.compose import compose_config
+from sim.config import ConfigError
 from sim.model import TrustModel
 
 SCENARIOS = (
@@ -177,7 +178,7 @@ def test_a_refused_model_is_not_built_and_does_not_step():
     assert not hasattr(model, "cfg") and not hasattr(model, "population")
     assert model.running is False
     model.step()
-    assert model.steps <= 1 and not hasattr(model, "tick")
+    assert model.time <= 1 and not hasattr(model, "market")
 
 
 def test_the_page_shows_the_refusal_instead_of_the_views():
@@ -223,7 +224,7 @@ def test_switches_add_a_rumour_and_a_sandbox_cohort():
         model.step()
     fired = {(e["tick"], e["event"]) for e in model.event_log if e["type"] == "scheduled"}
     assert fired == {(SANDBOX_TICK, "sandbox"), (RUMOUR_TICK, "rumour")}
-    assert model.sandbox_admissions > 0
+    assert model.market.sandbox_admissions > 0
     reach = model.timeseries()["rumour_reach"]
     assert reach.iloc[RUMOUR_TICK - 1] == 0 and reach.iloc[-1] > 0
 
@@ -241,15 +242,15 @@ def test_the_run_stops_at_the_horizon():
 
 def test_network_sample_is_seeded_and_fixed():
     model = small(n_users="1000", seed="4")
-    first = sample_network(model.network, 200, seed=4)
-    again = sample_network(model.network, 200, seed=4)
-    other = sample_network(model.network, 200, seed=5)
+    first = sample_network(model.network.adjacency, 200, seed=4)
+    again = sample_network(model.network.adjacency, 200, seed=4)
+    other = sample_network(model.network.adjacency, 200, seed=5)
     assert first.users.size == 200 and np.unique(first.users).size == 200
     np.testing.assert_array_equal(first.users, again.users)
     np.testing.assert_array_equal(first.edges, again.edges)
     np.testing.assert_array_equal(first.positions, again.positions)
     assert not np.array_equal(first.users, other.users)
-    adjacency = model.network.tocsr()
+    adjacency = model.network.adjacency.tocsr()
     u, w = first.users[first.edges[:, 0]], first.users[first.edges[:, 1]]
     assert np.all(adjacency[u, w] != 0)
     # every link among the sampled users is drawn, once

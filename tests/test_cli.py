@@ -19,7 +19,8 @@ from cli_process import finish as _finish
 from cli_process import start
 
 import sim
-from sim.config import LEVERS, compose_config, config_dict
+from sim.compose import compose_config
+from sim.config import LEVERS, config_dict
 from sim.metrics import CORE_COLUMNS
 from sim.output import config_hash
 

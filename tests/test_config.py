@@ -9,15 +9,8 @@ import pytest
 from hydra.errors import HydraException
 
 from sim import events as ev
-from sim.config import (
-    CONF_DIR,
-    SCENARIO_DIR,
-    STRATEGY_NAMES,
-    Config,
-    ConfigError,
-    compose_config,
-    validate,
-)
+from sim.compose import CONF_DIR, SCENARIO_DIR, compose_config
+from sim.config import STRATEGY_NAMES, Config, ConfigError, validate
 
 PLATFORM_PRESETS = sorted(p.stem for p in (CONF_DIR / "platforms").glob("*.yaml"))
 REGULATOR_PRESETS = sorted(p.stem for p in (CONF_DIR / "regulator").glob("*.yaml"))
@@ -125,7 +118,9 @@ def test_regulator_presets_differ():
 def test_library_scenario_composes_and_validates(scenario):
     cfg = validate(compose_config([f"scenario={scenario}"]))
     assert cfg.scenario.name == scenario
-    schedule = ev.build_schedule(cfg.scenario.events, cfg.ticks, cfg.platforms.count)
+    schedule = ev.build_schedule(
+        ev.parse_events(cfg.scenario.events, cfg.ticks, cfg.platforms.count)
+    )
     assert sum(len(events) for events in schedule.values()) == len(cfg.scenario.events)
 
 

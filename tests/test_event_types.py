@@ -13,10 +13,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from sim import decisions
 from sim import events as ev
-from sim.agents.platform import SandboxTerms, Status
 from sim.config import LEVERS, Config, ConfigError
-from sim.events import build_schedule, resolve_target
+from sim.events import build_schedule, parse_events, resolve_target
+from sim.market import SandboxTerms, Status
 from sim.model import TrustModel
 
 N_PLATFORMS = 20  # platforms.count by default
@@ -51,7 +52,7 @@ def account_trust(model: TrustModel) -> np.ndarray:
 
 
 def biggest(model: TrustModel) -> int:
-    return int(np.argmax(model.liabilities))
+    return int(np.argmax(model.market.liabilities))
 
 
 # --- validation: one bad value per type names scenario.events[i].<param> ----------------------
@@ -132,7 +133,7 @@ def test_every_registered_type_is_covered():
 @pytest.mark.parametrize("type_name", sorted(GOOD_SPECS))
 def test_valid_spec_builds_and_records_its_type(type_name):
     spec = {"tick": 3, "type": type_name, **GOOD_SPECS[type_name]}
-    schedule = build_schedule([spec], 10, N_PLATFORMS)
+    schedule = build_schedule(parse_events([spec], 10, N_PLATFORMS))
     [event] = schedule[3]
     assert type(event) is ev.EVENT_TYPES[type_name]
     assert event.record()["event"] == type_name
@@ -147,7 +148,7 @@ def test_bad_parameter_is_named(type_name, params, param):
     good = {"tick": 2, "type": type_name, **GOOD_SPECS[type_name]}
     bad = {"tick": 3, "type": type_name, **params}
     with pytest.raises(ConfigError) as info:
-        build_schedule([good, bad], 10, N_PLATFORMS)
+        build_schedule(parse_events([good, bad], 10, N_PLATFORMS))
     assert info.value.key == f"scenario.events[1].{param}"
 
 
@@ -155,14 +156,14 @@ def test_bad_parameter_is_named(type_name, params, param):
 def test_unknown_parameter_is_named(type_name):
     spec = {"tick": 3, "type": type_name, **GOOD_SPECS[type_name], "bogus": 1}
     with pytest.raises(ConfigError) as info:
-        build_schedule([spec], 10, N_PLATFORMS)
+        build_schedule(parse_events([spec], 10, N_PLATFORMS))
     assert info.value.key == "scenario.events[0].bogus"
 
 
 @pytest.mark.parametrize("type_name", ["strategy_change", "policy_shift"])
 def test_event_that_changes_nothing_is_rejected(type_name):
     with pytest.raises(ConfigError) as info:
-        build_schedule([{"tick": 3, "type": type_name}], 10, N_PLATFORMS)
+        build_schedule(parse_events([{"tick": 3, "type": type_name}], 10, N_PLATFORMS))
     assert info.value.key.startswith("scenario.events[0]")
 
 
@@ -181,11 +182,11 @@ AIMED = ["fraud_collapse", "strategy_change", "outage", "data_breach", "rumour"]
 @pytest.mark.parametrize("type_name", AIMED)
 def test_target_index_must_be_an_incumbent(type_name):
     spec = {"tick": 2, "type": type_name, **GOOD_SPECS[type_name]}
-    [event] = build_schedule([{**spec, "platform": 4}], 10, n_platforms=5)[2]
+    [event] = build_schedule(parse_events([{**spec, "platform": 4}], 10, n_platforms=5))[2]
     assert event.platform == 4
     for bad in (5, 7, -1, "biggest", "all"):
         with pytest.raises(ConfigError) as info:
-            build_schedule([{**spec, "platform": bad}], 10, n_platforms=5)
+            build_schedule(parse_events([{**spec, "platform": bad}], 10, n_platforms=5))
         assert info.value.key == "scenario.events[0].platform"
 
 
@@ -204,8 +205,8 @@ def target_world(compose_cfg):
     model = with_events(cfg, {"tick": 2, "type": "platform_entry", "count": 3})
     step_to(model, 5)
     # Close the largest incumbent and the newest entrant so that targets skip them.
-    model.wind_down(model.platforms[biggest(model)], orderly=True, reason="test")
-    model.wind_down(model.platforms[-1], orderly=True, reason="test")
+    model.resolver.wind_down(biggest(model), orderly=True, reason="test")
+    model.resolver.wind_down(len(model.platforms) - 1, orderly=True, reason="test")
     model.step()
     return model
 
@@ -218,35 +219,34 @@ def test_resolve_largest_and_smallest(target_world):
     m = target_world
     rng = np.random.default_rng(0)
     open_idx = [p.index for p in _open(m)]
-    liab = m.liabilities
+    liab = m.market.liabilities
     assert len(open_idx) < len(m.platforms)
     largest = max(open_idx, key=lambda j: liab[j])
     smallest = min(open_idx, key=lambda j: liab[j])
-    assert resolve_target(m, "largest", rng).index == largest
-    assert resolve_target(m, "smallest", rng).index == smallest
+    assert resolve_target(m.market, "largest", rng) == largest
+    assert resolve_target(m.market, "smallest", rng) == smallest
     assert liab[smallest] > 0  # closed platforms (owing nothing) are not candidates
 
 
 def test_resolve_largest_sound(target_world):
     m = target_world
     rng = np.random.default_rng(0)
-    ratios = {p.index: p.assets / max(m.liabilities[p.index], 1e-12) for p in _open(m)}
+    ratios = {p.index: p.assets / max(m.market.liabilities[p.index], 1e-12) for p in _open(m)}
     median = float(np.median(list(ratios.values())))
     sound = [j for j, r in ratios.items() if r >= median and not m.platforms[j].fraudulent]
-    expected = max(sound, key=lambda j: m.liabilities[j])
-    assert resolve_target(m, "largest_sound", rng).index == expected
+    expected = max(sound, key=lambda j: m.market.liabilities[j])
+    assert resolve_target(m.market, "largest_sound", rng) == expected
     # This world tells the rule apart from "largest" and from "largest honest".
     honest = [p.index for p in _open(m) if not p.fraudulent]
-    assert expected != resolve_target(m, "largest", rng).index
-    assert expected != max(honest, key=lambda j: m.liabilities[j])
+    assert expected != resolve_target(m.market, "largest", rng)
+    assert expected != max(honest, key=lambda j: m.market.liabilities[j])
 
 
 def test_resolve_newest_skips_closed_entrants(target_world):
     m = target_world
     assert not m.platforms[-1].is_open
-    newest = resolve_target(m, "newest", np.random.default_rng(0))
-    assert newest.index == len(m.platforms) - 2
-    assert newest.strategy == m.platforms[-2].strategy
+    newest = resolve_target(m.market, "newest", np.random.default_rng(0))
+    assert newest == len(m.platforms) - 2
 
 
 def test_resolve_fraud_and_random(target_world):
@@ -254,21 +254,21 @@ def test_resolve_fraud_and_random(target_world):
     frauds = {p.index for p in _open(m) if p.fraudulent}
     assert frauds
     rng = np.random.default_rng(1)
-    picked = {resolve_target(m, "fraud", rng).index for _ in range(200)}
+    picked = {resolve_target(m.market, "fraud", rng) for _ in range(200)}
     assert picked == frauds
-    anyone = {resolve_target(m, "random", rng).index for _ in range(500)}
+    anyone = {resolve_target(m.market, "random", rng) for _ in range(500)}
     assert anyone == {p.index for p in _open(m)}
 
 
 def test_resolve_index_is_that_platform_even_when_closed(target_world):
     m = target_world
     closed = next(p for p in m.platforms if not p.is_open)
-    assert resolve_target(m, closed.index, np.random.default_rng(0)) is closed
+    assert resolve_target(m.market, closed.index, np.random.default_rng(0)) == closed.index
 
 
 def test_resolve_fraud_without_frauds_is_none(compose_cfg):
     model = TrustModel(compose_cfg("platforms.fraud_share=0", n_users=300, ticks=5))
-    assert resolve_target(model, "fraud", np.random.default_rng(0)) is None
+    assert resolve_target(model.market, "fraud", np.random.default_rng(0)) is None
 
 
 # --- policy_shift --------------------------------------------------------------------------
@@ -283,7 +283,7 @@ def test_policy_shift_sets_values_from_its_tick(compose_cfg):
         model.step()
         for name, value in changes.items():
             expected = value if tick >= 4 else getattr(cfg.regulator, name)
-            assert getattr(reg, name) == expected, (tick, name)
+            assert getattr(reg.policy, name) == expected, (tick, name)
         disclosure = [p.lever("disclosure") for p in model.platforms if p.is_open]
         floor = 0.6 if tick >= 4 else cfg.regulator.disclosure_mandate
         assert min(disclosure) >= floor
@@ -308,11 +308,11 @@ def test_policy_shift_ramp_follows_the_linear_path(compose_cfg, name, end, ramp)
         model.step()
         share = min(tick - t0 + 1, ramp) / ramp if tick >= t0 else 0.0
         expected = start + share * (end - start)
-        assert getattr(model.regulator, name) == pytest.approx(expected, rel=1e-12), tick
-        seen.append(getattr(model.regulator, name))
+        assert getattr(model.regulator.policy, name) == pytest.approx(expected, rel=1e-12), tick
+        seen.append(getattr(model.regulator.policy, name))
     assert seen[t0 + ramp - 2] == end  # reaches the end at t0 + R - 1 exactly
     assert seen[t0 + ramp - 3] != end
-    assert model.ramps == []
+    assert not model.events.running  # the ramp is over
 
 
 @pytest.mark.parametrize("later_ramp", [0, 2])
@@ -325,12 +325,12 @@ def test_a_later_policy_shift_supersedes_a_running_ramp(compose_cfg, later_ramp)
         {"tick": 5, "type": "policy_shift", "changes": {"penalty": 0.02}, "ramp": later_ramp},
     )
     step_to(model, 4)
-    before = model.regulator.penalty
+    before = model.regulator.policy.penalty
     assert before == pytest.approx(0.01 + 2 / 6 * 0.04)
     path = []
     while model.tick < cfg.ticks:
         model.step()
-        path.append(model.regulator.penalty)
+        path.append(model.regulator.policy.penalty)
     if later_ramp:
         assert path[0] == pytest.approx(before + (0.02 - before) / 2)
         assert path[1:] == [0.02] * (cfg.ticks - 5)
@@ -344,9 +344,9 @@ def test_policy_shift_ramp_of_one_tick_is_immediate(compose_cfg):
         cfg, {"tick": 2, "type": "policy_shift", "changes": {"penalty": 0.3}, "ramp": 1}
     )
     model.step()
-    assert model.regulator.penalty == cfg.regulator.penalty
+    assert model.regulator.policy.penalty == cfg.regulator.penalty
     model.step()
-    assert model.regulator.penalty == 0.3
+    assert model.regulator.policy.penalty == 0.3
 
 
 def test_policy_shift_ramp_of_a_whole_number_rounds_the_linear_path(compose_cfg):
@@ -360,7 +360,7 @@ def test_policy_shift_ramp_of_a_whole_number_rounds_the_linear_path(compose_cfg)
     path = []
     while model.tick < cfg.ticks:
         model.step()
-        value = model.regulator.shutdown_after
+        value = model.regulator.policy.shutdown_after
         assert isinstance(value, int)
         path.append(value)
     expected = [start] * (t0 - 1) + [
@@ -381,8 +381,8 @@ def test_policy_shift_ramp_sets_booleans_at_once(compose_cfg):
         },
     )
     step_to(model, 2)
-    assert model.regulator.adaptive is True
-    assert model.regulator.penalty == pytest.approx(0.01 + 0.04 / 4)
+    assert model.regulator.policy.adaptive is True
+    assert model.regulator.policy.penalty == pytest.approx(0.01 + 0.04 / 4)
 
 
 # --- registration_deadline -----------------------------------------------------------------
@@ -405,7 +405,7 @@ def test_registration_deadline_removes_exactly_the_non_compliant(compose_cfg, or
     expected = {p.index for p in was_open if p.lever("compliance") < 0.5}
     assert 0 < len(expected) < len(was_open)
     pcfg = model.cfg.platforms
-    custody = model.regulator.custody_requirement
+    custody = model.regulator.policy.custody_requirement
     haircut = (
         pcfg.exit_haircut
         if orderly
@@ -424,7 +424,7 @@ def test_registration_deadline_removes_exactly_the_non_compliant(compose_cfg, or
     for e in removed:
         assert e["recovery"] == pytest.approx(recoveries[e["platform"]], rel=1e-9)
         assert str(model.platforms[e["platform"]].status) == status
-        assert model.liabilities[e["platform"]] == 0.0
+        assert model.market.liabilities[e["platform"]] == 0.0
         assert not (pop.platform == e["platform"]).any()
     for p in was_open:
         if p.index not in expected:
@@ -469,12 +469,17 @@ def test_platform_entry_adds_platforms_of_the_strategy(compose_cfg, jitter, frau
             assert np.abs(p.levers - target).max() <= 5 * jitter
             assert not np.array_equal(p.levers, target)
     step_to(model, 8)
-    for array in (model.liabilities, model.rating, model.complaints, model.platform_users):
+    for array in (
+        model.market.liabilities,
+        model.market.rating,
+        model.market.complaints,
+        model.market.holders,
+    ):
         assert len(array) == n
     pop = model.population
-    np.testing.assert_allclose(model.liabilities, pop.liabilities(n), rtol=1e-9, atol=1e-6)
-    np.testing.assert_array_equal(model.platform_users, pop.holders(n))
-    assert model.liabilities[N_PLATFORMS:].sum() > 0  # entrants take deposits
+    np.testing.assert_allclose(model.market.liabilities, pop.liabilities(n), rtol=1e-9, atol=1e-6)
+    np.testing.assert_array_equal(model.market.holders, pop.holders(n))
+    assert model.market.liabilities[N_PLATFORMS:].sum() > 0  # entrants take deposits
     table = model.platform_table()
     assert table.groupby("tick").size().loc[1] == N_PLATFORMS
     assert (table.groupby("tick").size().loc[2:] == n).all()
@@ -519,7 +524,7 @@ def test_sandbox_admits_entrants_under_its_terms(compose_cfg):
         assert p.lever("disclosure") >= 0.8
         assert p.advertised_yield == pytest.approx(0.11)
     assert [e["platform"] for e in logged(model, "sandbox_admission")] == [20, 21, 22]
-    assert model.sandbox_admissions == 3
+    assert model.market.sandbox_admissions == 3
     assert model.timeseries()["sandbox_admissions"].iloc[-1] == 3
     assert model.platform_table().query("tick == 2 and platform >= 20")["in_sandbox"].all()
 
@@ -527,29 +532,32 @@ def test_sandbox_admits_entrants_under_its_terms(compose_cfg):
 def _deposits_by_accepting(model: TrustModel, ticks: int):
     """Run; per tick of step 3, the accepting mask and deposits each platform received."""
     seen = []
-    original = model.users_decide
+    original = decisions.decide
 
-    def users_decide():
-        mask = model.accepting_mask()
-        market = float(model.liabilities.sum())
+    def decide(*args):
+        mask = model.market.accepting()
+        market = float(model.market.liabilities.sum())
         expected = np.array(
             [
                 p.is_open
                 and (
                     p.sandbox is None
-                    or model.liabilities[p.index] < p.sandbox.exposure_cap * market
+                    or model.market.liabilities[p.index] < p.sandbox.exposure_cap * market
                 )
                 for p in model.platforms
             ]
         )
         np.testing.assert_array_equal(mask, expected)
-        before = model.liabilities.copy()
-        result = original()
-        seen.append((mask, model.liabilities - before))
+        before = model.market.liabilities.copy()
+        result = original(*args)
+        seen.append((mask, model.market.liabilities - before))
         return result
 
-    model.users_decide = users_decide
-    step_to(model, ticks)
+    decisions.decide = decide
+    try:
+        step_to(model, ticks)
+    finally:
+        decisions.decide = original
     return seen
 
 
@@ -568,7 +576,10 @@ def test_sandbox_exposure_cap_stops_deposits(compose_cfg, seed):
     step_to(uncapped, 7)
     capped_model = with_events(cfg, SANDBOX)
     step_to(capped_model, 7)
-    assert uncapped.liabilities[N_PLATFORMS:].sum() > capped_model.liabilities[N_PLATFORMS:].sum()
+    assert (
+        uncapped.market.liabilities[N_PLATFORMS:].sum()
+        > capped_model.market.liabilities[N_PLATFORMS:].sum()
+    )
 
 
 def test_sandbox_review_graduates_a_clean_cohort(compose_cfg):
@@ -577,13 +588,13 @@ def test_sandbox_review_graduates_a_clean_cohort(compose_cfg):
     step_to(model, 7)
     entrants = model.platforms[N_PLATFORMS:]
     assert all(p.status == Status.SANDBOX for p in entrants)
-    assert model.sandbox_graduations == 0
+    assert model.market.sandbox_graduations == 0
     model.step()  # tick 8 = 2 + duration: the review
     assert all(p.status == Status.ACTIVE and p.sandbox is None for p in entrants)
     graduations = logged(model, "sandbox_graduation")
     assert {e["platform"] for e in graduations} == {20, 21, 22}
     assert {e["tick"] for e in graduations} == {8}
-    assert model.sandbox_graduations == 3
+    assert model.market.sandbox_graduations == 3
     assert model.timeseries()["sandbox_graduations"].tolist()[-1] == 3
     assert all(p.lever("disclosure") < 0.8 for p in entrants)  # the sandbox floor is gone
 
@@ -607,7 +618,7 @@ def test_sandbox_review_exits_those_with_detected_violations(compose_cfg):
             assert p.status == Status.EXITED and p.violations_detected > 0
         else:
             assert p.status == Status.ACTIVE and p.violations_detected == 0
-    assert model.sandbox_graduations == len(grads)
+    assert model.market.sandbox_graduations == len(grads)
 
 
 def test_unsupervised_sandbox_entrants_are_ordinary(compose_cfg):
@@ -619,11 +630,11 @@ def test_unsupervised_sandbox_entrants_are_ordinary(compose_cfg):
     for p in entrants:
         assert p.status == Status.ACTIVE and p.sandbox is None
         raw = p.levers[LEVERS.index("disclosure")]
-        assert p.lever("disclosure") == max(raw, model.regulator.disclosure_mandate) < 0.8
-    assert model.sandbox_admissions == 0
+        assert p.lever("disclosure") == max(raw, model.regulator.policy.disclosure_mandate) < 0.8
+    assert model.market.sandbox_admissions == 0
     assert logged(model, "sandbox_admission") == []
     assert [e["platform"] for e in logged(model, "entry")] == [20, 21, 22]
-    assert model.accepting_mask()[N_PLATFORMS:].all()
+    assert model.market.accepting()[N_PLATFORMS:].all()
     step_to(model, 4)
     assert not logged(model, "sandbox_graduation")
 
@@ -643,7 +654,7 @@ def test_fraud_collapse_is_disorderly_and_hurts(compose_cfg, seed):
     pop = model.population
     balance = float(pop.balance[pop.platform == j].sum())
     assert balance > 0
-    pcfg, c = cfg.platforms, model.regulator.custody_requirement
+    pcfg, c = cfg.platforms, model.regulator.policy.custody_requirement
     haircut = c * pcfg.orderly_haircut + (1 - c) * pcfg.fire_sale_haircut
     recovery = _recovery(target, balance, haircut)
     model.step()
@@ -655,7 +666,7 @@ def test_fraud_collapse_is_disorderly_and_hurts(compose_cfg, seed):
     assert recovery < 1
     assert event["user_losses"] == pytest.approx(balance * (1 - recovery), rel=1e-9)
     assert event["user_losses"] > 0
-    assert model.user_losses_cum >= event["user_losses"]
+    assert model.market.user_losses_cum >= event["user_losses"]
     g_with = model.timeseries()["institutional_trust_mean"].iloc[-1]
     g_without = control.timeseries()["institutional_trust_mean"].iloc[-1]
     assert g_with < g_without - 0.005
@@ -707,12 +718,17 @@ def test_macro_shock_multiplies_default_losses_then_reverts(compose_cfg):
         shocked = t0 <= tick < t0 + duration
         expected = _expected_default_losses(model, mult if shocked else 1.0)
         model.step()
-        assert model.macro == (mult if shocked else 1.0), tick
-        assert model.flows.default_losses == pytest.approx(expected, rel=1e-9), tick
+        assert model.market.default_multiplier == (mult if shocked else 1.0), tick
+        assert model.market.this_tick.flows.default_losses == pytest.approx(expected, rel=1e-9), (
+            tick
+        )
         assert expected > 0
         if tick == t0:  # the same world until the shock: exactly m times the losses
             control.step()
-            ratio = model.flows.default_losses / control.flows.default_losses
+            ratio = (
+                model.market.this_tick.flows.default_losses
+                / control.market.this_tick.flows.default_losses
+            )
             assert ratio == pytest.approx(mult, rel=1e-9)
 
 
@@ -752,7 +768,7 @@ def test_strategy_change_levers_and_yield(compose_cfg):
         },
     )
     model.step()
-    j = resolve_target(model, "largest_sound", None).index
+    j = resolve_target(model.market, "largest_sound", None)
     assert not model.platforms[j].fraudulent
     before = model.platforms[j].levers.copy()
     strategy = model.platforms[j].strategy
@@ -867,14 +883,18 @@ def test_self_regulation_starts_peer_audits(compose_cfg):
     )
     reg = model.regulator
     step_to(model, 3)
-    assert (reg.peer_audit_rate, reg.peer_audit_accuracy, reg.blacklist) == (
+    assert (reg.policy.peer_audit_rate, reg.policy.peer_audit_accuracy, reg.policy.blacklist) == (
         cfg.regulator.peer_audit_rate,
         cfg.regulator.peer_audit_accuracy,
         cfg.regulator.blacklist,
     )
     assert logged(model, "peer_audit_finding") == []
     model.step()
-    assert (reg.peer_audit_rate, reg.peer_audit_accuracy, reg.blacklist) == (1.0, 0.9, True)
+    assert (reg.policy.peer_audit_rate, reg.policy.peer_audit_accuracy, reg.policy.blacklist) == (
+        1.0,
+        0.9,
+        True,
+    )
     step_to(model, 8)
     findings = logged(model, "peer_audit_finding")
     assert findings and min(e["tick"] for e in findings) >= 4
@@ -1021,7 +1041,7 @@ def test_rumour_is_bad_evidence_for_believing_holders(compose_cfg):
         step_to(model, t0)
         control.step()
         w = cfg.trust.w_minus
-        believes = model.rumours[0].believes
+        believes = model.market.rumours[0].believes
         pop = model.population
         holds = pop.platform == j
         expected = (holds & believes[:, None]) * (w * 1.5)

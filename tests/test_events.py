@@ -66,7 +66,7 @@ def bump(tick: Any = 3, **extra: Any) -> dict[str, Any]:
 
 
 def test_empty_schedule():
-    schedule = ev.build_schedule([], HORIZON)
+    schedule = ev.build_schedule(ev.parse_events([], HORIZON))
     assert schedule == {}
     assert type(schedule) is dict
 
@@ -94,7 +94,7 @@ def test_register_event_requires_a_type_name():
 
 
 def test_valid_spec_lands_at_its_tick(registry):
-    schedule = ev.build_schedule([bump(tick=4)], HORIZON)
+    schedule = ev.build_schedule(ev.parse_events([bump(tick=4)], HORIZON))
     assert list(schedule) == [4]
     [event] = schedule[4]
     assert isinstance(event, _Bump)
@@ -105,7 +105,7 @@ def test_valid_spec_lands_at_its_tick(registry):
 
 
 def test_event_apply_changes_the_model(registry):
-    [event] = ev.build_schedule([bump(tick=2)], HORIZON)[2]
+    [event] = ev.build_schedule(ev.parse_events([bump(tick=2)], HORIZON))[2]
 
     class Model:
         pass
@@ -123,7 +123,7 @@ def test_schedule_groups_by_tick_in_file_order(registry):
         bump(tick=1),
         bump(tick=HORIZON),
     ]
-    schedule = ev.build_schedule(specs, HORIZON)
+    schedule = ev.build_schedule(ev.parse_events(specs, HORIZON))
     assert sorted(schedule) == [1, 2, 5, HORIZON]
     assert [e.amount for e in schedule[5]] == [1.0, 2.0]
     assert [type(e) for e in schedule[2]] == [_Other]
@@ -133,13 +133,13 @@ def test_schedule_groups_by_tick_in_file_order(registry):
 def test_specs_are_not_mutated(registry):
     spec = bump()
     before = dict(spec)
-    ev.build_schedule([spec], HORIZON)
+    ev.build_schedule(ev.parse_events([spec], HORIZON))
     assert spec == before
 
 
 def test_unknown_parameter_names_it_and_lists_the_allowed(registry):
     with pytest.raises(ConfigError) as info:
-        ev.build_schedule([bump(), bump(size=9)], HORIZON)
+        ev.build_schedule(ev.parse_events([bump(), bump(size=9)], HORIZON))
     err = info.value
     assert err.key == "scenario.events[1].size"
     assert err.value == 9
@@ -151,14 +151,14 @@ def test_unknown_parameter_names_it_and_lists_the_allowed(registry):
 
 def test_missing_required_parameter(registry):
     with pytest.raises(ConfigError) as info:
-        ev.build_schedule([{"tick": 3, "type": "test_bump"}], HORIZON)
+        ev.build_schedule(ev.parse_events([{"tick": 3, "type": "test_bump"}], HORIZON))
     assert info.value.key == "scenario.events[0]"
     assert "amount" in str(info.value)
 
 
 def test_check_hook_is_called_with_the_event_key(registry):
     with pytest.raises(ConfigError) as info:
-        ev.build_schedule([bump(), bump(tick=2, amount=-1.0)], HORIZON)
+        ev.build_schedule(ev.parse_events([bump(), bump(tick=2, amount=-1.0)], HORIZON))
     assert info.value.key == "scenario.events[1].amount"
     assert "-1.0" in str(info.value)
 
@@ -181,7 +181,7 @@ def test_bad_tick_names_the_tick(registry, tick):
     if tick is None:
         del spec["tick"]
     with pytest.raises(ConfigError) as info:
-        ev.build_schedule([bump(tick=1), spec], HORIZON)
+        ev.build_schedule(ev.parse_events([bump(tick=1), spec], HORIZON))
     err = info.value
     assert err.key == "scenario.events[1].tick"
     assert err.value == tick
@@ -193,7 +193,7 @@ def test_bad_tick_names_the_tick(registry, tick):
 
 def test_unknown_type_lists_the_registered_types(registry):
     with pytest.raises(ConfigError) as info:
-        ev.build_schedule([{"tick": 1, "type": "no_such_event"}], HORIZON)
+        ev.build_schedule(ev.parse_events([{"tick": 1, "type": "no_such_event"}], HORIZON))
     err = info.value
     assert err.key == "scenario.events[0].type"
     message = str(err)
@@ -204,7 +204,7 @@ def test_unknown_type_lists_the_registered_types(registry):
 
 def test_missing_type_is_an_unknown_type(registry):
     with pytest.raises(ConfigError) as info:
-        ev.build_schedule([{"tick": 1}], HORIZON)
+        ev.build_schedule(ev.parse_events([{"tick": 1}], HORIZON))
     assert info.value.key == "scenario.events[0].type"
     assert "test_bump" in str(info.value)
 
@@ -212,7 +212,7 @@ def test_missing_type_is_an_unknown_type(registry):
 @pytest.mark.parametrize("spec", [5, "test_bump", [1, "test_bump"], None])
 def test_spec_that_is_not_a_mapping(registry, spec):
     with pytest.raises(ConfigError) as info:
-        ev.build_schedule([spec], HORIZON)
+        ev.build_schedule(ev.parse_events([spec], HORIZON))
     assert info.value.key == "scenario.events[0]"
     assert "mapping" in str(info.value)
 
@@ -223,7 +223,7 @@ def test_spec_that_is_not_a_mapping(registry, spec):
 @pytest.mark.parametrize("target", [0, 4, *ev.TARGETS])
 def test_platform_target_accepted(registry, target):
     spec = {"tick": 2, "type": "test_aimed", "platform": target}
-    [event] = ev.build_schedule([spec], HORIZON, n_platforms=5)[2]
+    [event] = ev.build_schedule(ev.parse_events([spec], HORIZON, n_platforms=5))[2]
     assert event.platform == target
 
 
@@ -231,7 +231,7 @@ def test_platform_target_accepted(registry, target):
 def test_platform_target_rejected(registry, target):
     spec = {"tick": 2, "type": "test_aimed", "platform": target}
     with pytest.raises(ConfigError) as info:
-        ev.build_schedule([bump(), spec], HORIZON, n_platforms=5)
+        ev.build_schedule(ev.parse_events([bump(), spec], HORIZON, n_platforms=5))
     assert info.value.key == "scenario.events[1].platform"
     message = str(info.value)
     assert "largest" in message

@@ -1,4 +1,4 @@
-"""Money is conserved every tick: stocks move exactly by the flows in ``model.flows``."""
+"""Money is conserved every tick: stocks move exactly by the tick's flows (``TickFlows``)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def check_every_tick(model: TrustModel, ticks: int) -> collections.Counter:
         before = Stocks.of(model)
         model.step()
         after = Stocks.of(model)
-        flows = model.flows
+        flows = model.market.this_tick.flows
         tick = model.tick
         scale_b = max(before.balances, after.balances)
         scale_w = max(before.user_wealth, after.user_wealth)
@@ -133,7 +133,7 @@ def test_initial_state_matches_liabilities(build_model):
     model = build_model(n_users=300)
     pop = model.population
     liabilities = np.bincount(pop.platform[pop.held], pop.balance[pop.held], minlength=20)
-    np.testing.assert_allclose(model.liabilities, liabilities, rtol=1e-12)
+    np.testing.assert_allclose(model.market.liabilities, liabilities, rtol=1e-12)
     capital = sum(
         model.cfg.platforms.capital_share
         * pop.wealth.sum()

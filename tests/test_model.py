@@ -89,7 +89,9 @@ def test_user_properties_read_their_row(finished_model):
         g = float(pop.institutional_trust[i])
         expected_trust = [(pop.a[i, s] + k * g) / (pop.a[i, s] + pop.b[i, s] + k) for s in held]
         np.testing.assert_allclose([a["trust"] for a in user.accounts], expected_trust, rtol=1e-5)
-        row = model.network.indices[model.network.indptr[i] : model.network.indptr[i + 1]]
+        row = model.network.adjacency.indices[
+            model.network.adjacency.indptr[i] : model.network.adjacency.indptr[i + 1]
+        ]
         assert user.neighbours == row.tolist()
         total = pop.balance[i, held].sum()
         weighted = float(np.dot(pop.balance[i, held], expected_trust) / max(total, 1e-300))
@@ -200,9 +202,9 @@ def test_timeseries_matches_state(finished_model):
     )
     assert last["retention_rate"] == pytest.approx(held.any(axis=1).sum() / pop.ever_invested.sum())
     assert last["platforms_active"] == sum(p.is_open for p in model.platforms)
-    assert last["user_losses_cum"] == pytest.approx(model.user_losses_cum)
+    assert last["user_losses_cum"] == pytest.approx(model.market.user_losses_cum)
     assert last["transaction_volume"] == pytest.approx(
-        model.flows.deposits + model.flows.withdrawals
+        model.market.this_tick.flows.deposits + model.market.this_tick.flows.withdrawals
     )
 
 
@@ -263,15 +265,15 @@ def test_closed_platforms_stop_violating(build_model):
     counted = 0
     closed_before: list[Platform] = []
     for _ in range(60):
-        before_total = model.violations_total
+        before_total = model.market.violations_total
         observed, _, _ = step_counting_violations(model)
         counted += observed
-        assert model.violations_total - before_total == observed, model.tick
+        assert model.market.violations_total - before_total == observed, model.tick
         for p in closed_before:
             assert not (p.violated or p.outage or p.breach or p.misconduct), (model.tick, p.index)
         closed_before = [p for p in model.platforms if not p.is_operating]
     assert closed_before, "the test world should close some platforms"
-    assert model.violations_total == counted
+    assert model.market.violations_total == counted
 
 
 # --- policy directions -----------------------------------------------------------------------
@@ -322,7 +324,7 @@ def test_custody_lowers_user_losses_in_collapses(run_model):
                 seed=seed,
                 ticks=60,
             )
-            total += model.user_losses_cum
+            total += model.market.user_losses_cum
             rates += [1 - e["recovery"] for e in model.event_log if e["type"] == "collapsed"]
         losses[custody], loss_rates[custody] = total, rates
     assert len(loss_rates[0.0]) >= 3, "the failing world should collapse"
@@ -383,18 +385,18 @@ def marker_event():
         label: str = "x"
         fired: ClassVar[list] = []
 
-        def apply(self, model):
+        def apply(self, ctx):
             # What the world looks like when the event fires.
             Marker.fired.append(
                 {
-                    "tick": model.tick,
+                    "tick": ctx.tick,
                     "label": self.label,
-                    "income": model.flows.income,
-                    "deposits": model.flows.deposits,
-                    "log_len": len(model.event_log),
+                    "income": ctx.market.this_tick.flows.income,
+                    "deposits": ctx.market.this_tick.flows.deposits,
+                    "log_len": len(ctx.market.event_log),
                 }
             )
-            model.regulator.penalty = 0.5
+            ctx.policy.penalty = 0.5
 
     assert "test_marker" not in EVENT_TYPES
     register_event(Marker)
@@ -416,14 +418,14 @@ def test_scheduled_event_fires_at_start_of_its_tick(compose_cfg, marker_event):
     for _ in range(3):
         model.step()
     assert marker_event.fired == []
-    assert model.regulator.penalty == cfg.regulator.penalty
+    assert model.regulator.policy.penalty == cfg.regulator.penalty
     model.step()
     # It fired once, in tick 4, before the platforms operated (no income credited yet).
     assert len(marker_event.fired) == 1
     fired = marker_event.fired[0]
     assert fired["tick"] == 4 and fired["label"] == "hello"
     assert fired["income"] == 0.0 and fired["deposits"] == 0.0
-    assert model.regulator.penalty == 0.5
+    assert model.regulator.policy.penalty == 0.5
     model.run()
     assert len(marker_event.fired) == 1
     logged = [e for e in model.event_log if e.get("label") == "hello"]
@@ -441,10 +443,10 @@ def test_adaptation_hook_runs_every_k_ticks(build_model, enabled):
     )
     calls = []
 
-    def adapter(m, rng):
-        assert m is model
+    def adapter(market, rng):
+        assert market is model.market
         assert rng is model.rngs["adaptation"]
-        calls.append(m.tick)
+        calls.append(market.tick)
 
     model.adapters.append(adapter)
     model.run()

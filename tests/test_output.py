@@ -240,7 +240,8 @@ def test_config_hash_changes_with_a_value(change):
 
 
 def test_config_hash_of_composed_configs():
-    from sim.config import compose_config, config_dict
+    from sim.compose import compose_config
+    from sim.config import config_dict
 
     one = config_dict(compose_config(["ticks=10"]))
     two = config_dict(compose_config(["ticks=10"]))

@@ -11,8 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from omegaconf import OmegaConf
 
-from sim.agents.platform import SandboxTerms, Status
-from sim.config import CONF_DIR, Config
+from sim import operations
+from sim.compose import CONF_DIR
+from sim.config import Config
+from sim.market import SandboxTerms, Status
 from sim.model import TrustModel
 
 REGIMES = sorted(path.stem for path in (CONF_DIR / "regulator").glob("*.yaml"))
@@ -28,6 +30,13 @@ QUIET = (
 def with_events(cfg: Config, *events: dict[str, Any]) -> TrustModel:
     scenario = dataclasses.replace(cfg.scenario, events=list(events))
     return TrustModel(dataclasses.replace(cfg, scenario=scenario))
+
+
+def act(model: TrustModel) -> None:
+    """Step 5 alone: the regulator supervises the model's market now."""
+    model.regulator.act(
+        model.market, model.population, model.cfg.platforms, model.resolver, model.rngs["regulator"]
+    )
 
 
 def logged(model: TrustModel, kind: str) -> list[dict[str, Any]]:
@@ -74,15 +83,15 @@ def test_inspection_probability_closed_form(
 ):
     reg = unit_model.regulator
     platform = unit_model.platforms[0]
-    reg.inspection_rate, reg.tightening = rate, tightening
-    reg.complaint_response, reg.complaint_saturation = response, saturation
-    reg.early_warning = early_warning
+    reg.policy.inspection_rate, reg.tightening = rate, tightening
+    reg.policy.complaint_response, reg.policy.complaint_saturation = response, saturation
+    reg.policy.early_warning = early_warning
     platform.flagged = flagged
     platform.sandbox = (
         None if monitoring is None else SandboxTerms(0.01, monitoring, 0.0, review_tick=99)
     )
     try:
-        p = reg.inspection_probability(platform, complaint_rate)
+        p = reg.inspection_probability(unit_model.market, platform.index, complaint_rate)
     finally:
         platform.flagged, platform.sandbox = False, None
     chances = [
@@ -150,11 +159,11 @@ def _set_violations(model: TrustModel, count: int) -> float:
 )
 def test_tightening_rule(adaptive_model, start, count, smoothing):
     reg = adaptive_model.regulator
-    reg.adapt_target, reg.adapt_gain, reg.max_tightening = 0.05, 3.0, 4.0
-    reg.adapt_smoothing = smoothing
+    reg.policy.adapt_target, reg.policy.adapt_gain, reg.policy.max_tightening = 0.05, 3.0, 4.0
+    reg.policy.adapt_smoothing = smoothing
     reg.violation_average = start
     rate = _set_violations(adaptive_model, count)
-    reg._adapt(adaptive_model)
+    reg._adapt(adaptive_model.market)
     average = start + smoothing * (rate - start)
     assert reg.violation_average == pytest.approx(average, abs=1e-15)
     excess = max(0.0, average - 0.05) / 0.05  # zero at or below the target
@@ -165,42 +174,42 @@ def test_tightening_rule(adaptive_model, start, count, smoothing):
 
 def test_tightening_at_the_target_is_one(adaptive_model):
     reg = adaptive_model.regulator
-    reg.adapt_target, reg.adapt_smoothing = 0.05, 1.0
+    reg.policy.adapt_target, reg.policy.adapt_smoothing = 0.05, 1.0
     reg.violation_average = 0.0
     _set_violations(adaptive_model, 1)  # 1 of 20 open platforms
-    reg._adapt(adaptive_model)
+    reg._adapt(adaptive_model.market)
     assert reg.violation_average == 0.05
     assert reg.tightening == 1.0
 
 
 def test_tightening_is_capped(adaptive_model):
     reg = adaptive_model.regulator
-    reg.adapt_smoothing, reg.max_tightening = 1.0, 2.5
+    reg.policy.adapt_smoothing, reg.policy.max_tightening = 1.0, 2.5
     _set_violations(adaptive_model, 20)
-    reg._adapt(adaptive_model)
+    reg._adapt(adaptive_model.market)
     assert reg.tightening == 2.5
 
 
 def test_tightening_multiplies_inspections_and_penalty(adaptive_model):
     reg = adaptive_model.regulator
-    reg.inspection_rate, reg.penalty, reg.detection_accuracy = 0.05, 0.01, 0.6
+    reg.policy.inspection_rate, reg.policy.penalty, reg.policy.detection_accuracy = 0.05, 0.01, 0.6
     base = reg.expected_penalty()
     assert base == pytest.approx(0.05 * 0.6 * 0.01)
     reg.tightening = 3.0
     assert reg.effective_inspection_rate() == pytest.approx(0.15)
     assert reg.effective_penalty() == pytest.approx(0.03)
     assert reg.expected_penalty() == pytest.approx(9 * base)
-    reg.inspection_rate, reg.penalty = 0.5, 0.4
+    reg.policy.inspection_rate, reg.policy.penalty = 0.5, 0.4
     assert reg.effective_inspection_rate() == 1.0 and reg.effective_penalty() == 1.0
 
 
 def test_non_adaptive_regulator_never_tightens(compose_cfg):
     model = TrustModel(compose_cfg("regulator=rules_based", n_users=300, ticks=5))
     reg = model.regulator
-    assert not reg.adaptive
-    reg.adapt_smoothing = 1.0
+    assert not reg.policy.adaptive
+    reg.policy.adapt_smoothing = 1.0
     _set_violations(model, 20)
-    reg._adapt(model)
+    reg._adapt(model.market)
     assert reg.violation_average == 1.0  # still tracked
     assert reg.tightening == 1.0
 
@@ -210,32 +219,32 @@ HIGH_VIOLATION = ("platforms=laggard", "platforms.violation_temptation=0.5")
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_adaptive_regime_tightens_in_a_high_violation_world(compose_cfg, seed):
+def test_adaptive_regime_tightens_in_a_high_violation_world(compose_cfg, seed, monkeypatch):
     cfg = compose_cfg("regulator=adaptive", *HIGH_VIOLATION, n_users=500, ticks=20, seed=seed)
     model = TrustModel(cfg)
     reg = model.regulator
-    act, operate = reg.act, model.operate_platforms
+    act, operate = reg.act, operations.operate
     average = [0.0]
     tightening = []
     operating = []
 
-    def recording_operate():
+    def recording_operate(*args):
         # Platforms not closed at step 2 run their books (and may violate) this tick.
         operating[:] = [p for p in model.platforms if p.status not in CLOSED]
-        operate()
+        operate(*args)
 
-    def checked_act(rng):
+    def checked_act(*args):
         # The violation rate of this tick, counted independently before the regulator acts.
         rate = sum(p.violated for p in operating) / len(operating)
-        average[0] += reg.adapt_smoothing * (rate - average[0])
-        excess = max(0.0, average[0] - reg.adapt_target) / reg.adapt_target
-        tightening.append(min(reg.max_tightening, 1.0 + reg.adapt_gain * excess))
-        act(rng)
+        average[0] += reg.policy.adapt_smoothing * (rate - average[0])
+        excess = max(0.0, average[0] - reg.policy.adapt_target) / reg.policy.adapt_target
+        tightening.append(min(reg.policy.max_tightening, 1.0 + reg.policy.adapt_gain * excess))
+        act(*args)
         assert reg.violation_average == pytest.approx(average[0], rel=1e-12)
         assert reg.tightening == pytest.approx(tightening[-1], rel=1e-12)
 
     reg.act = checked_act
-    model.operate_platforms = recording_operate
+    monkeypatch.setattr(operations, "operate", recording_operate)
     base_penalty = reg.expected_penalty()
     model.run()
     series = model.timeseries()["regulator_tightening"].to_numpy()
@@ -243,7 +252,7 @@ def test_adaptive_regime_tightens_in_a_high_violation_world(compose_cfg, seed):
     assert series[0] == 1.0
     assert series[-1] > 1.5
     assert reg.expected_penalty() > 2 * base_penalty
-    assert reg.effective_penalty() == pytest.approx(min(1.0, reg.penalty * reg.tightening))
+    assert reg.effective_penalty() == pytest.approx(min(1.0, reg.policy.penalty * reg.tightening))
 
 
 def test_rules_based_regime_in_the_same_world_stays_at_one(compose_cfg):
@@ -251,7 +260,7 @@ def test_rules_based_regime_in_the_same_world_stays_at_one(compose_cfg):
     model = TrustModel(cfg)
     model.run()
     assert (model.timeseries()["regulator_tightening"] == 1.0).all()
-    assert model.regulator.violation_average > model.regulator.adapt_target
+    assert model.regulator.violation_average > model.regulator.policy.adapt_target
 
 
 def test_adaptive_regime_deters_violations(compose_cfg):
@@ -270,7 +279,7 @@ def test_adaptive_regime_deters_violations(compose_cfg):
             )
             model = TrustModel(cfg)
             model.run()
-            total += model.violations_total
+            total += model.market.violations_total
         totals[adaptive] = total
     assert totals["true"] < 0.9 * totals["false"]
 
@@ -297,7 +306,7 @@ def test_peer_audits_name_and_blacklist(compose_cfg, blacklist):
     assert logged(model, "penalty") == []  # the association names; it does not fine
     assert all(p.violations_detected == 0 for p in model.platforms)
     blacklisted = [e["platform"] for e in logged(model, "blacklisted")]
-    reputation = model.reputation()
+    reputation = model.market.reputation()
     if blacklist:
         assert len(blacklisted) == len(set(blacklisted))  # once each
         assert set(blacklisted) == findings
@@ -310,7 +319,7 @@ def test_peer_audits_name_and_blacklist(compose_cfg, blacklist):
     # Everyone else: the published rating weighted by openness, the market mean otherwise.
     assert all(p.is_open for p in model.platforms)
     openness = np.array([p.lever("rating_openness") for p in model.platforms])
-    public = openness * model.rating + (1 - openness) * model.rating.mean()
+    public = openness * model.market.rating + (1 - openness) * model.market.rating.mean()
     clean = np.array([not p.blacklisted for p in model.platforms])
     np.testing.assert_allclose(reputation[clean], public[clean], rtol=1e-12)
     assert (reputation[clean] > 0).all()
@@ -333,7 +342,7 @@ def test_state_inspection_also_blacklists_when_the_list_is_on(compose_cfg):
     fined = {e["platform"] for e in logged(model, "penalty")}
     assert fined
     assert {e["platform"] for e in logged(model, "blacklisted")} == fined
-    assert (model.reputation()[list(fined)] == 0).all()
+    assert (model.market.reputation()[list(fined)] == 0).all()
 
 
 # --- regimes -------------------------------------------------------------------------------
@@ -358,13 +367,13 @@ def test_every_regime_composes_and_runs(compose_cfg, regime):
         OmegaConf.load(CONF_DIR / "regulator" / f"{regime}.yaml")
     )
     for key, value in settings_file.items():
-        assert getattr(model.regulator, key) == value, key
+        assert getattr(model.regulator.policy, key) == value, key
     model.run()
     ts = model.timeseries()
     assert len(ts) == 6 and ts["tick"].tolist() == list(range(6))
     key = ["trust_mean", "institutional_trust_mean", "aum_total", "regulator_tightening"]
     assert ts[key].notna().all().all() and (ts["aum_total"] > 0).all()
-    if not model.regulator.adaptive:
+    if not model.regulator.policy.adaptive:
         assert (ts["regulator_tightening"] == 1.0).all()
 
 
@@ -381,16 +390,16 @@ def test_sandbox_review_branches(compose_cfg):
     sound, insolvent, listed = model.platforms[20:]
     for p in (sound, insolvent, listed):
         assert p.status == Status.SANDBOX
-        p.sandbox.review_tick = model.tick  # review now
-    owed = model.liabilities[insolvent.index]
+        p.sandbox = dataclasses.replace(p.sandbox, review_tick=model.tick)  # review now
+    owed = model.market.liabilities[insolvent.index]
     assert owed > 0
     insolvent.cash, insolvent.loans = 0.5 * owed, 0.0
     listed.blacklisted = True
-    graduations = model.sandbox_graduations
-    model.regulator.act(model.rngs["regulator"])
+    graduations = model.market.sandbox_graduations
+    act(model)
     # Solvent and clean: graduates.
     assert sound.status == Status.ACTIVE and sound.sandbox is None
-    assert model.sandbox_graduations == graduations + 1
+    assert model.market.sandbox_graduations == graduations + 1
     assert [e["platform"] for e in logged(model, "sandbox_graduation")] == [sound.index]
     # Solvent but blacklisted: exits as a going concern; insolvent: wound down in order.
     assert listed.status == Status.EXITED
@@ -415,11 +424,16 @@ def test_early_warning_flags_stress_and_winds_down_insolvency(compose_cfg, early
     model = TrustModel(cfg)
     for _ in range(3):
         model.step()
-    stressed, insolvent = sorted(model.platforms, key=lambda p: -model.liabilities[p.index])[:2]
-    owed_s, owed_i = model.liabilities[stressed.index], model.liabilities[insolvent.index]
+    stressed, insolvent = sorted(model.platforms, key=lambda p: -model.market.liabilities[p.index])[
+        :2
+    ]
+    owed_s, owed_i = (
+        model.market.liabilities[stressed.index],
+        model.market.liabilities[insolvent.index],
+    )
     stressed.cash, stressed.loans = 0.01 * owed_s, 1.5 * owed_s  # illiquid, solvent
     insolvent.cash, insolvent.loans = 0.01 * owed_i, 0.5 * owed_i  # insolvent
-    model.regulator.act(model.rngs["regulator"])
+    act(model)
     warned = {e["platform"] for e in logged(model, "early_warning")}
     wound_down = {e["platform"] for e in closures(model, "early_warning")}
     if early_warning:
@@ -428,7 +442,7 @@ def test_early_warning_flags_stress_and_winds_down_insolvency(compose_cfg, early
         assert wound_down == {insolvent.index}
         assert insolvent.status == Status.WOUND_DOWN
         # A flagged platform draws inspections with the early-warning chance.
-        assert model.regulator.inspection_probability(stressed, 0.0) == 1.0
+        assert model.regulator.inspection_probability(model.market, stressed.index, 0.0) == 1.0
     else:
         assert warned == set() and wound_down == set()
         assert stressed.is_open and insolvent.is_open

@@ -409,9 +409,9 @@ def test_sensitivity_section_uses_the_analysis_interface(synth, tmp_path, monkey
         ax.bar(indices["parameter"], indices["value"])
         return fig
 
-    fake = types.ModuleType("sim.sensitivity")
+    fake = types.ModuleType("sim.report.sensitivity")
     fake.analyze, fake.sensitivity_figure = analyze, sensitivity_figure
-    monkeypatch.setitem(sys.modules, "sim.sensitivity", fake)
+    monkeypatch.setitem(sys.modules, "sim.report.sensitivity", fake)
     out = write_report(synth, tmp_path / "r", indicators=["trust_mean"], sensitivity=True)
     assert calls["outputs"] == ["final_trust_mean"]
     assert Path(calls["sweep_dir"]) == synth

@@ -6,8 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import config as config_module
-from sim.config import SCENARIO_DIR, ConfigError, compose_config
+from sim import compose as config_module
+from sim.compose import SCENARIO_DIR, compose_config
+from sim.config import ConfigError
 from sim.model import TrustModel
 
 LIBRARY = (
@@ -150,7 +151,7 @@ def test_user_scenario_folder(tmp_path, monkeypatch):
     cfg = compose_config(["scenario=my_shock", "population.n_users=200", "ticks=5"])
     model = TrustModel(cfg)
     model.run(3)
-    assert model.macro == 4.0
+    assert model.market.default_multiplier == 4.0
     with pytest.raises(ConfigError) as err:
         compose_config(["scenario=broken", "population.n_users=200", "ticks=5"])
     assert "broken.yaml" in str(err.value) and "YAML" in str(err.value)

@@ -22,21 +22,18 @@ from cli_process import finish as _finish
 from cli_process import start
 
 from sim.config import ConfigError
-from sim.runner import ishigami
-from sim.sensitivity import (
+from sim.designs import (
     DESIGN_FILE,
     SweepParam,
-    analyze,
     check_rows,
-    design_outputs,
     make_design,
     read_design,
     resolve_params,
     row_overrides,
-    runs_table,
-    sensitivity_figure,
     write_design,
 )
+from sim.report.sensitivity import analyze, design_outputs, runs_table, sensitivity_figure
+from sim.runner import ishigami
 
 A, B = 7.0, 0.1
 PI = math.pi
@@ -301,7 +298,7 @@ def test_whole_number_keys_get_rounded_values():
 
 
 def test_rows_that_break_a_rule_tying_keys_are_found():
-    from sim.config import compose_config
+    from sim.compose import compose_config
 
     cfg = compose_config(["population.threshold_high=0.5"])
     design = make_design({"population.threshold_low": [0.3, 0.7]}, n=20, seed=2)

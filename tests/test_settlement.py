@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from sim.agents import Status
 from sim.settlement import settle_withdrawals
 
 
@@ -192,73 +191,3 @@ def test_order_is_random_and_uniform():
 
 def rng_of(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
-
-
-# --- resolution of a failed platform (TrustModel.wind_down) --------------------------------
-
-
-@pytest.mark.parametrize("orderly", [False, True])
-@pytest.mark.parametrize("custody", [0.0, 0.5, 0.9])
-@pytest.mark.parametrize("asset_share", [0.3, 2.0])
-def test_wind_down_recovery_closed_form(build_model, orderly, custody, asset_share):
-    """Users recover min(1, (cash + loans (1 - h)) / liabilities) of their balances.
-
-    h is the orderly haircut in an orderly wind-down; in a disorderly collapse the
-    custodian's share runs off at the orderly haircut and the rest is fire-sold:
-    h = c h_orderly + (1 - c) h_fire.
-    """
-    model = build_model(
-        f"regulator.custody_requirement={custody}", "platforms.fraud_share=0", seed=5
-    )
-    pcfg = model.cfg.platforms
-    pop = model.population
-    liab = pop.liabilities(len(model.platforms))
-    j = int(np.argmax(liab))
-    platform = model.platforms[j]
-    held = pop.platform == j
-    balances = pop.balance[held].copy()
-    liabilities = balances.sum()
-    assert liabilities > 0
-    # Give it a balance sheet worth ``asset_share`` of its liabilities at book value.
-    platform.cash = 0.2 * asset_share * liabilities
-    platform.loans = 0.8 * asset_share * liabilities
-    h = (
-        pcfg.orderly_haircut
-        if orderly
-        else custody * pcfg.orderly_haircut + (1 - custody) * pcfg.fire_sale_haircut
-    )
-    value = platform.cash + platform.loans * (1 - h)
-    recovery = min(1.0, value / liabilities)
-    users = np.nonzero(held)[0]
-    cash_before = pop.cash.copy()
-    wealth_before = pop.cash.sum() + pop.balance.sum()
-    model.wind_down(platform, orderly=orderly, reason="test")
-    assert platform.status == (Status.WOUND_DOWN if orderly else Status.COLLAPSED)
-    assert not (pop.platform == j).any()
-    assert platform.cash == platform.loans == 0.0
-    assert model.liabilities[j] == 0.0
-    expected_cash = cash_before.copy()
-    np.add.at(expected_cash, users, balances * recovery)
-    np.testing.assert_allclose(pop.cash, expected_cash, rtol=1e-12)
-    lost = liabilities * (1 - recovery)
-    assert model.flows.user_losses == pytest.approx(lost, rel=1e-9, abs=1e-6)
-    assert model.user_losses_cum == pytest.approx(lost, rel=1e-9, abs=1e-6)
-    assert pop.cash.sum() + pop.balance.sum() == pytest.approx(wealth_before - lost, rel=1e-12)
-    event = model.event_log[-1]
-    assert event["type"] == ("wound_down" if orderly else "collapsed")
-    assert event["platform"] == j
-    assert event["recovery"] == pytest.approx(recovery, rel=1e-12)
-    assert event["liabilities"] == pytest.approx(liabilities, rel=1e-12)
-    # Slots freed with the platform carry no evidence any more.
-    assert (pop.a[held] == 0).all() and (pop.b[held] == 0).all()
-
-
-def test_custody_lowers_the_collapse_haircut(build_model):
-    """Disorderly haircut falls linearly with custody; orderly is custody-independent."""
-    haircuts = []
-    for custody in (0.0, 0.25, 0.5, 0.9):
-        model = build_model(f"regulator.custody_requirement={custody}", n_users=300)
-        p = model.platforms[0]
-        haircuts.append(p.resolution_haircut(False))
-        assert p.resolution_haircut(True) == model.cfg.platforms.orderly_haircut
-    assert np.all(np.diff(haircuts) < 0)

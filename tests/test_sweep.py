@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
-from sim.config import CONF_DIR
+from sim.compose import CONF_DIR
 from sim.output import read_json
 from sim.sweep import EXIT_SWEEP_FAILED, count_jobs, sweep_state
 

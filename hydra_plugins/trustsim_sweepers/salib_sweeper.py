@@ -12,14 +12,13 @@ is started: a sweep started again into its folder resumes (the CLI skips finishe
     trustsim -m hydra/sweeper=sobol hydra.sweeper.n=256 \
         'hydra.sweeper.params={regulator.penalty:[0,0.05],regulator.inspection_rate:[0,0.2]}'
 
-See ``conf/hydra/sweeper/salib.yaml`` for every option and :mod:`sim.sensitivity` for the
-analysis.
+See ``conf/hydra/sweeper/salib.yaml`` for every option, :mod:`sim.designs` for the designs
+and :mod:`sim.report.sensitivity` for the analysis.
 """
 
 import itertools
 import json
 import logging
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -61,13 +60,6 @@ class SALibSweeperConf:
 ConfigStore.instance().store(
     group="hydra/sweeper", name=SCHEMA_NAME, node=SALibSweeperConf, provider="trustsim"
 )
-
-
-def _usage_error() -> None:
-    """Make the CLI exit with its bad-input status (2) for the error being raised."""
-    cli = sys.modules.get("sim.cli")
-    if cli is not None and hasattr(cli, "STATE"):
-        cli.STATE["started"] = False
 
 
 def _override_value(value: Any, top: bool = True) -> str:
@@ -160,7 +152,7 @@ class SALibSweeper(Sweeper):
     def make_design(self) -> dict[str, Any]:
         """Check the options and sample the design (SALib, seeded)."""
         from sim.config import ConfigError
-        from sim.sensitivity import make_design
+        from sim.designs import make_design
 
         if self.max_batch_size is not None and (
             not isinstance(self.max_batch_size, int)
@@ -220,7 +212,7 @@ class SALibSweeper(Sweeper):
     @staticmethod
     def jobs(design: dict[str, Any], replicates: list[list[str]]) -> list[list[str]]:
         """The jobs' overrides: for each replicate combination, each design row in order."""
-        from sim.sensitivity import row_overrides
+        from sim.designs import row_overrides
 
         rows = [row_overrides(design, i) for i in range(len(design["samples"]))]
         return [row + combo for combo in replicates for row in rows]
@@ -232,7 +224,7 @@ class SALibSweeper(Sweeper):
         rule tying keys together (``population.threshold_low <= threshold_high``).
         """
         from sim.config import Config, ConfigError
-        from sim.sensitivity import check_rows, row_ranges
+        from sim.designs import check_rows, row_ranges
 
         assert self.hydra_context is not None and self.config is not None
         loader = self.hydra_context.config_loader
@@ -258,8 +250,8 @@ class SALibSweeper(Sweeper):
 
     def _write_records(self, sweep_dir: Path, design: dict[str, Any], total: int) -> None:
         from sim.config import ConfigError
+        from sim.designs import DESIGN_FILE, write_design
         from sim.output import read_json, to_json, write_json
-        from sim.sensitivity import DESIGN_FILE, write_design
         from sim.sweep import SWEEP_FILE
 
         keys = ("method", "problem", "seed", "n", "calc_second_order", "num_levels", "samples")
@@ -300,12 +292,15 @@ class SALibSweeper(Sweeper):
             rows = len(design["samples"])
             self.check_jobs([jobs[k * rows] for k in range(len(replicates))], design)
             self._write_records(sweep_dir, design, len(jobs))
-        except ConfigError:
-            _usage_error()
-            raise
-        except (ConfigCompositionException, MissingConfigException, OverrideParseException):
-            _usage_error()  # a bad override: as bad input to the CLI
-            raise
+        except (
+            ConfigError,
+            ConfigCompositionException,
+            MissingConfigException,
+            OverrideParseException,
+        ) as err:  # a bad option or override: bad input, before anything runs
+            from sim.exits import bad_input
+
+            bad_input(err)
         self.design = design
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         log.info(

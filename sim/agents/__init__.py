@@ -1,7 +1,7 @@
-"""Mesa agents: users (views onto arrays), platforms and the regulator."""
+"""Mesa agents: users and platforms (views onto the state arrays) and the regulator."""
 
-from sim.agents.platform import OPEN_STATUSES, OPERATING_STATUSES, Platform, Status
+from sim.agents.platform import Platform
 from sim.agents.regulator import Regulator
 from sim.agents.user import User
 
-__all__ = ["OPEN_STATUSES", "OPERATING_STATUSES", "Platform", "Regulator", "Status", "User"]
+__all__ = ["Platform", "Regulator", "User"]

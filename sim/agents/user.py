@@ -5,18 +5,17 @@ user phase of a tick is vectorised; a ``User`` gives each row an identity in Mes
 (``model.agents``) and readable properties for inspection, plots and DataCollector.
 """
 
-from typing import TYPE_CHECKING
-
 import mesa
-
-if TYPE_CHECKING:
-    from sim.model import TrustModel
 
 
 class User(mesa.Agent):
-    """One user; every property reads the population arrays at ``index``."""
+    """One user; every property reads the population arrays at ``index``.
 
-    def __init__(self, model: "TrustModel", index: int):
+    The arrays are the model's (``model.population``, ``model.network``); a view keeps
+    only its index, so a million of them stay light.
+    """
+
+    def __init__(self, model: mesa.Model, index: int):
         super().__init__(model)
         self.index = index
 
@@ -68,5 +67,5 @@ class User(mesa.Agent):
     @property
     def neighbours(self) -> list[int]:
         """Indices of the user's contacts on the social network."""
-        adj = self.model.network
+        adj = self.model.network.adjacency
         return adj.indices[adj.indptr[self.index] : adj.indptr[self.index + 1]].tolist()

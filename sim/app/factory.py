@@ -2,22 +2,26 @@
 
 Mesa's SolaraViz builds the model by calling its class with the page's parameters as
 keywords (on Reset). :class:`ClassroomModel` is that class: a :class:`~sim.model.TrustModel`
-whose keywords become Hydra overrides for :func:`~sim.config.compose_config`, so a value
+whose keywords become Hydra overrides for :func:`~sim.compose.compose_config`, so a value
 the CLI would refuse is refused here too, with the same :class:`~sim.config.ConfigError`
 message. A refused model is not built: it keeps the message in ``refusal`` and does not step.
+The page's controls are one table, :data:`PAGE_PARAMS`.
 
 Mesa 3.5 reserves the keyword ``scenario`` for its own ``Scenario`` object (SolaraViz
 replaces a ``scenario`` argument with one on Reset), so the scenario's keyword here is
 ``scenario_name``.
 """
 
+import inspect
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import mesa
 
-from sim.config import CONF_DIR, Config, ConfigError, compose_config, scenario_dirs, validate
+from sim.compose import CONF_DIR, compose_config, scenario_dirs, validate_run
+from sim.config import Config, ConfigError
 from sim.model import TrustModel
 
 MIN_USERS, MAX_USERS = 50, 20_000  # the page's range: fast enough to watch, big enough to see
@@ -50,59 +54,83 @@ def regime_names() -> list[str]:
     return _names([CONF_DIR / "regulator"])
 
 
-def model_params() -> dict[str, Any]:
-    """SolaraViz's ``model_params``: the controls of the page, keyed by keyword.
+@dataclass(frozen=True)
+class PageParam:
+    """One control of the page: its keyword, widget, default and what it sets.
 
-    Numbers are typed into text fields rather than picked on sliders, so that a value
-    out of range can be typed and is then refused on the page, as the CLI would.
+    Attributes:
+        name: The keyword of :class:`ClassroomModel` (and of :func:`page_config`).
+        widget: SolaraViz's input type: ``Select``, ``InputText`` or ``Checkbox``.
+        default: The value the page starts with.
+        label: What the page shows beside it.
+        key: The config group (a ``Select``) or key (a number) it sets.
+        options: The choices of a ``Select``.
+        whole: A number that must be whole.
     """
-    return {
-        "scenario_name": {
-            "type": "Select",
-            "value": "baseline",
-            "values": scenario_names(),
-            "label": "Scenario",
-        },
-        "platforms": {
-            "type": "Select",
-            "value": "mixed",
-            "values": preset_names(),
-            "label": "Platform strategies",
-        },
-        "regulator": {
-            "type": "Select",
-            "value": "rules_based",
-            "values": regime_names(),
-            "label": "Regulator regime",
-        },
-        "n_users": {
-            "type": "InputText",
-            "value": str(DEFAULT_USERS),
-            "label": f"Users ({MIN_USERS}-{MAX_USERS:,})",
-        },
-        "penalty": {
-            "type": "InputText",
-            "value": "",
-            "label": "Penalty, share of liabilities 0-1 (blank: regime's)",
-        },
-        "disclosure_mandate": {
-            "type": "InputText",
-            "value": "",
-            "label": "Disclosure mandate 0-1 (blank: regime's)",
-        },
-        "education_rate": {
-            "type": "InputText",
-            "value": "",
-            "label": "Education rate per week 0-1 (blank: regime's)",
-        },
-        "rumour": {"type": "Checkbox", "value": False, "label": f"Rumour in week {RUMOUR_TICK}"},
-        "sandbox": {
-            "type": "Checkbox",
-            "value": False,
-            "label": f"Sandbox cohort in week {SANDBOX_TICK}",
-        },
-        "seed": {"type": "InputText", "value": "0", "label": "Seed"},
-    }
+
+    name: str
+    widget: str
+    default: Any
+    label: str
+    key: str | None = None
+    options: Any = None
+    whole: bool = False
+
+    def control(self) -> dict[str, Any]:
+        """SolaraViz's description of this control."""
+        spec: dict[str, Any] = {"type": self.widget, "value": self.default, "label": self.label}
+        if self.options is not None:
+            spec["values"] = self.options()
+        return spec
+
+
+# The page's controls, in the order shown. Numbers are typed into text fields rather
+# than picked on sliders, so that a value out of range can be typed and is then refused
+# on the page, as the CLI would; a blank regulator number keeps the regime's value.
+PAGE_PARAMS = (
+    PageParam("scenario_name", "Select", "baseline", "Scenario", "scenario", scenario_names),
+    PageParam("platforms", "Select", "mixed", "Platform strategies", "platforms", preset_names),
+    PageParam("regulator", "Select", "rules_based", "Regulator regime", "regulator", regime_names),
+    PageParam(
+        "n_users",
+        "InputText",
+        str(DEFAULT_USERS),
+        f"Users ({MIN_USERS}-{MAX_USERS:,})",
+        "population.n_users",
+        whole=True,
+    ),
+    PageParam(
+        "penalty",
+        "InputText",
+        "",
+        "Penalty, share of liabilities 0-1 (blank: regime's)",
+        "regulator.penalty",
+    ),
+    PageParam(
+        "disclosure_mandate",
+        "InputText",
+        "",
+        "Disclosure mandate 0-1 (blank: regime's)",
+        "regulator.disclosure_mandate",
+    ),
+    PageParam(
+        "education_rate",
+        "InputText",
+        "",
+        "Education rate per week 0-1 (blank: regime's)",
+        "regulator.education_rate",
+    ),
+    PageParam("rumour", "Checkbox", False, f"Rumour in week {RUMOUR_TICK}"),
+    PageParam("sandbox", "Checkbox", False, f"Sandbox cohort in week {SANDBOX_TICK}"),
+    PageParam("seed", "InputText", "0", "Seed", "seed", whole=True),
+)
+PARAMS_BY_NAME = {p.name: p for p in PAGE_PARAMS}
+SWITCH_EVENTS = {"rumour": RUMOUR_EVENT, "sandbox": SANDBOX_EVENT}
+
+
+def model_params() -> dict[str, Any]:
+    """SolaraViz's ``model_params``: the controls of the page, keyed by keyword."""
+    return {p.name: p.control() for p in PAGE_PARAMS}
 
 
 def _number(key: str, value: Any, whole: bool) -> int | float | None:
@@ -125,60 +153,47 @@ def _number(key: str, value: Any, whole: bool) -> int | float | None:
     return float(number)
 
 
-def page_config(
-    scenario_name: str = "baseline",
-    platforms: str = "mixed",
-    regulator: str = "rules_based",
-    n_users: int | str = DEFAULT_USERS,
-    penalty: float | str | None = None,
-    disclosure_mandate: float | str | None = None,
-    education_rate: float | str | None = None,
-    rumour: bool = False,
-    sandbox: bool = False,
-    seed: int | str = 0,
-) -> Config:
-    """The validated config of the page's parameters (blank numbers keep the regime's).
+def _with_defaults(params: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(params) - set(PARAMS_BY_NAME))
+    if unknown:
+        raise TypeError(
+            f"unknown page parameter {unknown[0]!r}; known: {', '.join(PARAMS_BY_NAME)}"
+        )
+    return {p.name: params.get(p.name, p.default) for p in PAGE_PARAMS}
+
+
+def page_config(**params: Any) -> Config:
+    """The validated config of the page's parameters (:data:`PAGE_PARAMS`).
+
+    Blank numbers keep the regime's values; the switches add their events.
 
     Raises:
         ConfigError: A value the schema (or the page's range of users) does not allow.
     """
-    users = _number("population.n_users", n_users, whole=True)
-    users = DEFAULT_USERS if users is None else users
-    if users >= 1 and not MIN_USERS <= users <= MAX_USERS:  # below 1 the schema says why
-        raise ConfigError(
-            "population.n_users",
-            users,
-            f"a whole number in [{MIN_USERS}, {MAX_USERS}] on this page",
-        )
-    run_seed = _number("seed", seed, whole=True)
-    overrides = [
-        f"scenario={scenario_name}",
-        f"platforms={platforms}",
-        f"regulator={regulator}",
-        f"population.n_users={users}",
-        f"seed={0 if run_seed is None else run_seed}",
-    ]
-    for key, value in (
-        ("regulator.penalty", penalty),
-        ("regulator.disclosure_mandate", disclosure_mandate),
-        ("regulator.education_rate", education_rate),
-    ):
-        number = _number(key, value, whole=False)
-        if number is not None:
-            overrides.append(f"{key}={number!r}")
-    for group, name, allowed in (
-        ("scenario", scenario_name, scenario_names()),
-        ("platforms", platforms, preset_names()),
-        ("regulator", regulator, regime_names()),
-    ):
-        if name not in allowed:  # Hydra would say so too, less plainly
-            raise ConfigError(group, name, "one of " + ", ".join(allowed))
+    values = _with_defaults(params)
+    overrides = []
+    for p in PAGE_PARAMS:
+        value = values[p.name]
+        if p.widget == "Select":
+            allowed = p.options()
+            if value not in allowed:  # Hydra would say so too, less plainly
+                raise ConfigError(p.key, value, "one of " + ", ".join(allowed))
+            overrides.append(f"{p.key}={value}")
+        elif p.widget == "InputText":
+            number = _number(p.key, value, whole=p.whole)
+            if number is None and p.whole:  # a count or the seed: blank is the default
+                number = _number(p.key, p.default, whole=True)
+            if p.name == "n_users" and number >= 1 and not MIN_USERS <= number <= MAX_USERS:
+                raise ConfigError(  # below 1 the schema says why
+                    p.key, number, f"a whole number in [{MIN_USERS}, {MAX_USERS}] on this page"
+                )
+            if number is not None:
+                overrides.append(f"{p.key}={number!r}")
     cfg = compose_config(overrides)
-    if rumour:
-        cfg.scenario.events.append(dict(RUMOUR_EVENT))
-    if sandbox:
-        cfg.scenario.events.append(dict(SANDBOX_EVENT))
-    return validate(cfg)
+    for name, event in SWITCH_EVENTS.items():
+        if values[name]:
+            cfg.scenario.events.append(dict(event))
+    return validate_run(cfg)
 
 
 def build_model(**params: Any) -> TrustModel:
@@ -189,37 +204,16 @@ def build_model(**params: Any) -> TrustModel:
 class ClassroomModel(TrustModel):
     """The page's model: built from the page's keywords, or refused with the reason.
 
+    Its keywords are :data:`PAGE_PARAMS` (the signature says so, for SolaraViz).
+
     Attributes:
         refusal: ``None`` when built; else the :class:`ConfigError` message, and the
             model is an empty :class:`mesa.Model` that does not step.
         params: The keywords it was called with.
     """
 
-    def __init__(
-        self,
-        scenario_name: str = "baseline",
-        platforms: str = "mixed",
-        regulator: str = "rules_based",
-        n_users: int | str = DEFAULT_USERS,
-        penalty: float | str | None = None,
-        disclosure_mandate: float | str | None = None,
-        education_rate: float | str | None = None,
-        rumour: bool = False,
-        sandbox: bool = False,
-        seed: int | str = 0,
-    ):
-        self.params = {
-            "scenario_name": scenario_name,
-            "platforms": platforms,
-            "regulator": regulator,
-            "n_users": n_users,
-            "penalty": penalty,
-            "disclosure_mandate": disclosure_mandate,
-            "education_rate": education_rate,
-            "rumour": rumour,
-            "sandbox": sandbox,
-            "seed": seed,
-        }
+    def __init__(self, **params: Any):
+        self.params = _with_defaults(params)
         self.refusal: str | None = None
         try:
             cfg = page_config(**self.params)
@@ -238,3 +232,13 @@ class ClassroomModel(TrustModel):
         super().step()
         if self.tick >= self.cfg.ticks:
             self.running = False
+
+
+# SolaraViz reads the model's keywords from its signature: give it the page's.
+ClassroomModel.__init__.__signature__ = inspect.Signature(
+    [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    + [
+        inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=p.default)
+        for p in PAGE_PARAMS
+    ]
+)

@@ -50,8 +50,9 @@ EVENT_LABELS = {
 def scheduled_events(model: "TrustModel") -> list[tuple[int, str]]:
     """``(tick, label)`` of the scenario's events, merged per tick, in time order."""
     by_tick: dict[int, list[str]] = {}
-    for tick in sorted(model.event_schedule):
-        for event in model.event_schedule[tick]:
+    schedule = model.timeline.schedule
+    for tick in sorted(schedule):
+        for event in schedule[tick]:
             label = EVENT_LABELS.get(event.type_name, event.type_name.replace("_", " "))
             if label not in by_tick.setdefault(tick, []):
                 by_tick[tick].append(label)

@@ -90,7 +90,7 @@ def network_sample(model: "TrustModel") -> NetworkSample:
     """The model's network sample, computed once and kept on the model."""
     sample = getattr(model, "_page_network_sample", None)
     if sample is None:
-        sample = sample_network(model.network, SAMPLE_SIZE, model.cfg.seed)
+        sample = sample_network(model.network.adjacency, SAMPLE_SIZE, model.cfg.seed)
         model._page_network_sample = sample
     return sample
 
@@ -119,7 +119,7 @@ def user_trust(model: "TrustModel", users: np.ndarray) -> tuple[np.ndarray, np.n
 def rumour_heard(model: "TrustModel", users: np.ndarray) -> np.ndarray:
     """Which of ``users`` have heard any rumour so far."""
     heard = np.zeros(users.size, dtype=bool)
-    for rumour in model.rumours:
+    for rumour in model.market.rumours:
         heard |= rumour.heard()[users]
     return heard
 
@@ -190,7 +190,7 @@ class NetworkChart:
             points.set_array(trust[mask])
             points.set_edgecolors(np.where(heard[mask], "black", "white"))
             points.set_linewidths(np.where(heard[mask], 1.8, 0.4))
-        self._legend(bool(model.rumours))
+        self._legend(bool(model.market.rumours))
         shown = f"{users.size:,} of {self.n_users:,} users"
         self.title.set_text(f"Who trusts whom, week {model.tick}\n({shown} and their links)")
 

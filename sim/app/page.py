@@ -52,8 +52,9 @@ def so_far_text(model: ClassroomModel) -> str:
     """Running totals that the charts do not show."""
     closed = sum(not p.is_open for p in model.platforms)
     return (
-        f"So far: {model.violations_total} rule violations, {model.regulator.detected_total}"
-        f" detected; {closed} platforms closed; users lost {model.user_losses_cum:,.0f}."
+        f"So far: {model.market.violations_total} rule violations, "
+        f"{model.regulator.detected_total} detected; {closed} platforms closed; users lost "
+        f"{model.market.user_losses_cum:,.0f}."
     )
 
 

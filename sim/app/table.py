@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from sim.config import LEVERS
+from sim.metrics import platform_columns
 
 if TYPE_CHECKING:
     from sim.model import TrustModel
@@ -42,9 +43,7 @@ def platform_frame(model: "TrustModel") -> pd.DataFrame:
     Open platforms come first, largest first; the levers are the effective ones (after
     the regulator's disclosure floor).
     """
-    recent = model.platform_rows[-len(model.platforms) :]
-    rows = [row for row in recent if row["tick"] == model.tick]
-    frame = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+    frame = pd.DataFrame(platform_columns(model.recorder.state), columns=list(TABLE_COLUMNS))
     frame["open"] = frame["status"].isin(("active", "sandbox"))
     frame = frame.sort_values(["open", "assets"], ascending=[False, False], kind="stable")
     return frame[list(TABLE_COLUMNS)].rename(columns=TABLE_COLUMNS).reset_index(drop=True)

@@ -1,17 +1,14 @@
 """Information events: education campaigns, outages and data breaches."""
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
-from sim.events import Event, check_range, register_event, resolve_target
-
-if TYPE_CHECKING:
-    from sim.model import TrustModel
+from sim.events.base import Event, EventContext, check_range, resolve_target
 
 
-@dataclass
+@dataclass(eq=False)
 class Campaign:
     """A running education campaign: who it reaches, how fast, until when."""
 
@@ -19,8 +16,14 @@ class Campaign:
     rate: float
     until: int
 
+    def advance(self, ctx: EventContext) -> bool:
+        """Raise the reached users' literacy this tick; done at ``until``."""
+        if self.until <= ctx.tick:  # ticks tick0 .. tick0 + duration - 1
+            return False
+        ctx.population.educate(self.rate, self.reached)
+        return True
 
-@register_event
+
 @dataclass
 class EducationCampaign(Event):
     """Financial education (seed 5.4): literacy of the reached users rises each tick.
@@ -39,12 +42,12 @@ class EducationCampaign(Event):
         check_range(f"{key}.rate", self.rate, 0.0, 1.0)
         check_range(f"{key}.reach", self.reach, 0.0, 1.0)
 
-    def apply(self, model: "TrustModel") -> None:  # noqa: D102
-        reached = model.rngs["events"].random(model.population.n) < self.reach
-        model.campaigns.append(Campaign(reached, self.rate, self.tick + self.duration))
+    def apply(self, ctx: EventContext) -> None:  # noqa: D102
+        reached = ctx.rng.random(ctx.population.n) < self.reach
+        campaign = Campaign(reached, self.rate, self.tick + self.duration)
+        ctx.start(campaign, campaign)
 
 
-@register_event
 @dataclass
 class Outage(Event):
     """A platform's service goes down this tick (seed 7.2)."""
@@ -52,13 +55,12 @@ class Outage(Event):
     type_name: ClassVar[str] = "outage"
     platform: int | str = "largest"
 
-    def apply(self, model: "TrustModel") -> None:  # noqa: D102
-        target = resolve_target(model, self.platform, model.rngs["events"])
+    def apply(self, ctx: EventContext) -> None:  # noqa: D102
+        target = resolve_target(ctx.market, self.platform, ctx.rng)
         if target is not None:
-            target.forced_outage = True
+            ctx.market.forced_outage[target] = True
 
 
-@register_event
 @dataclass
 class DataBreach(Event):
     """A platform leaks its users' data this tick (seed 7.2); the sector hears of it."""
@@ -66,7 +68,7 @@ class DataBreach(Event):
     type_name: ClassVar[str] = "data_breach"
     platform: int | str = "largest"
 
-    def apply(self, model: "TrustModel") -> None:  # noqa: D102
-        target = resolve_target(model, self.platform, model.rngs["events"])
+    def apply(self, ctx: EventContext) -> None:  # noqa: D102
+        target = resolve_target(ctx.market, self.platform, ctx.rng)
         if target is not None:
-            target.forced_breach = True
+            ctx.market.forced_breach[target] = True

@@ -1,16 +1,13 @@
 """Market events: entry, sandboxes, registration deadlines, collapses, shocks, strategy changes."""
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
-from sim.agents.platform import OPEN_STATUSES, SandboxTerms, Status
-from sim.config import LEVERS, STRATEGY_NAMES, ConfigError
-from sim.events import Event, check_range, register_event, resolve_target
-
-if TYPE_CHECKING:
-    from sim.model import TrustModel
+from sim.config import LEVER_INDEX, LEVERS, STRATEGY_NAMES, ConfigError
+from sim.events.base import Event, EventContext, check_range, resolve_target
+from sim.market import SandboxTerms, Status
 
 
 def _check_strategy(key: str, name: str) -> None:
@@ -19,20 +16,21 @@ def _check_strategy(key: str, name: str) -> None:
 
 
 def enter_platforms(
-    model: "TrustModel",
+    ctx: EventContext,
     count: int,
     strategy: str,
     fraud_share: float,
     default_rate: tuple[float, float] | None,
     status: Status = Status.ACTIVE,
     advertised_yield: float | None = None,
-) -> list:
+) -> list[int]:
     """Add ``count`` new platforms playing ``strategy`` (``mixed``: drawn from the mix).
 
     ``advertised_yield`` overrides the strategy's yield (frauds add their premium).
+    Returns the entrants' indices.
     """
-    rng = model.rngs["events"]
-    cfg = model.cfg.platforms
+    rng = ctx.rng
+    cfg = ctx.cfg.platforms
     names = [n for n, w in cfg.mix.items() if w > 0]
     weights = np.array([cfg.mix[n] for n in names]) / sum(cfg.mix[n] for n in names)
     low, high = default_rate or (cfg.default_rate_low, cfg.default_rate_high)
@@ -40,19 +38,18 @@ def enter_platforms(
     for _ in range(count):
         name = strategy if strategy != "mixed" else str(rng.choice(names, p=weights))
         fraudulent = bool(rng.random() < fraud_share)
-        platform = model.add_platform(
+        j = ctx.enter(
             name,
             fraudulent=fraudulent,
             base_default=float(rng.uniform(low, high)),
             status=status,
         )
         if advertised_yield is not None:
-            platform.base_yield = advertised_yield
-        entrants.append(platform)
+            ctx.market.base_yield[j] = advertised_yield
+        entrants.append(j)
     return entrants
 
 
-@register_event
 @dataclass
 class PlatformEntry(Event):
     """New platforms enter the market (seed 5.5: entry rules, competition)."""
@@ -68,17 +65,17 @@ class PlatformEntry(Event):
         check_range(f"{key}.count", self.count, 1)
         _check_entrants(key, self)
 
-    def apply(self, model: "TrustModel") -> None:  # noqa: D102
+    def apply(self, ctx: EventContext) -> None:  # noqa: D102
         rate = tuple(self.default_rate) if self.default_rate else None
-        for p in enter_platforms(
-            model,
+        for j in enter_platforms(
+            ctx,
             self.count,
             self.strategy,
             self.fraud_share,
             rate,
             advertised_yield=self.advertised_yield,
         ):
-            model.log_event("entry", platform=p.index, strategy=p.strategy)
+            ctx.log("entry", platform=j, strategy=ctx.market.strategy[j])
 
 
 def _check_entrants(key: str, event: Any) -> None:
@@ -101,7 +98,6 @@ def _check_rate_pair(key: str, pair: Any) -> None:
         raise ConfigError(key, pair, "[low, high] with low <= high")
 
 
-@register_event
 @dataclass
 class Sandbox(Event):
     """A regulatory sandbox cohort (seed 5.3).
@@ -135,10 +131,10 @@ class Sandbox(Event):
         check_range(f"{key}.monitoring", self.monitoring, 0.0, 1.0)
         check_range(f"{key}.disclosure", self.disclosure, 0.0, 1.0)
 
-    def apply(self, model: "TrustModel") -> None:  # noqa: D102
+    def apply(self, ctx: EventContext) -> None:  # noqa: D102
         status = Status.SANDBOX if self.supervised else Status.ACTIVE
         entrants = enter_platforms(
-            model,
+            ctx,
             self.entrants,
             self.strategy,
             self.fraud_share,
@@ -146,23 +142,23 @@ class Sandbox(Event):
             status=status,
             advertised_yield=self.advertised_yield,
         )
-        for p in entrants:
+        for j in entrants:
             if self.supervised:
-                p.sandbox = SandboxTerms(
+                terms = SandboxTerms(
                     exposure_cap=self.exposure_cap,
                     monitoring=self.monitoring,
                     disclosure=self.disclosure,
                     review_tick=self.tick + self.duration,
                 )
-                model.sandbox_admissions += 1
-            model.log_event(
+                ctx.market.set_sandbox(j, terms)
+                ctx.market.sandbox_admissions += 1
+            ctx.log(
                 "sandbox_admission" if self.supervised else "entry",
-                platform=p.index,
-                strategy=p.strategy,
+                platform=j,
+                strategy=ctx.market.strategy[j],
             )
 
 
-@register_event
 @dataclass
 class RegistrationDeadline(Event):
     """Platforms below a compliance standard must leave (seed 2.2: entry and exit).
@@ -177,18 +173,19 @@ class RegistrationDeadline(Event):
     def check(self, key: str) -> None:  # noqa: D102
         check_range(f"{key}.min_compliance", self.min_compliance, 0.0, 1.0)
 
-    def apply(self, model: "TrustModel") -> None:  # noqa: D102
-        for p in list(model.platforms):
-            if p.status in OPEN_STATUSES and p.lever("compliance") < self.min_compliance:
-                model.wind_down(
-                    p,
+    def apply(self, ctx: EventContext) -> None:  # noqa: D102
+        market = ctx.market
+        compliance = market.levers[:, LEVER_INDEX["compliance"]]
+        for j in range(len(market)):
+            if market.is_open[j] and compliance[j] < self.min_compliance:
+                ctx.close(
+                    j,
                     orderly=self.orderly,
                     reason="registration_deadline",
                     status=Status.EXITED if self.orderly else Status.COLLAPSED,
                 )
 
 
-@register_event
 @dataclass
 class FraudCollapse(Event):
     """A platform turns out to be a fraud and collapses at once (seed ch. 1)."""
@@ -196,15 +193,14 @@ class FraudCollapse(Event):
     type_name: ClassVar[str] = "fraud_collapse"
     platform: int | str = "fraud"
 
-    def apply(self, model: "TrustModel") -> None:  # noqa: D102
-        target = resolve_target(model, self.platform, model.rngs["events"])
-        if target is None or not target.is_open:
+    def apply(self, ctx: EventContext) -> None:  # noqa: D102
+        target = resolve_target(ctx.market, self.platform, ctx.rng)
+        if target is None or not ctx.market.is_open[target]:
             return
-        target.fraudulent = True
-        model.wind_down(target, orderly=False, reason="fraud_collapse")
+        ctx.market.fraudulent[target] = True
+        ctx.close(target, orderly=False, reason="fraud_collapse")
 
 
-@register_event
 @dataclass
 class MacroShock(Event):
     """Default rates rise by a factor for a while (a downturn)."""
@@ -217,12 +213,25 @@ class MacroShock(Event):
         check_range(f"{key}.multiplier", self.multiplier, 0.0)
         check_range(f"{key}.duration", self.duration, 1)
 
-    def apply(self, model: "TrustModel") -> None:  # noqa: D102
-        model.macro = self.multiplier
-        model.macro_until = self.tick + self.duration
+    def apply(self, ctx: EventContext) -> None:  # noqa: D102
+        ctx.market.default_multiplier = self.multiplier
+        ctx.start("macro_shock", Downturn(self.tick + self.duration))  # a new one replaces it
 
 
-@register_event
+@dataclass
+class Downturn:
+    """A running macro shock: default rates stay raised until ``until``."""
+
+    until: int
+
+    def advance(self, ctx: EventContext) -> bool:
+        """At ``until``, default rates return to normal."""
+        if ctx.tick >= self.until:
+            ctx.market.default_multiplier = 1.0
+            return False
+        return True
+
+
 @dataclass
 class StrategyChange(Event):
     """A platform changes strategy: to a named one, or to given levers (seed ch. 6)."""
@@ -247,17 +256,18 @@ class StrategyChange(Event):
         if self.advertised_yield is not None:
             check_range(f"{key}.advertised_yield", self.advertised_yield, 0.0, 1.0)
 
-    def apply(self, model: "TrustModel") -> None:  # noqa: D102
-        target = resolve_target(model, self.platform, model.rngs["events"])
-        if target is None:
+    def apply(self, ctx: EventContext) -> None:  # noqa: D102
+        market = ctx.market
+        j = resolve_target(market, self.platform, ctx.rng)
+        if j is None:
             return
         if self.strategy is not None:
-            strategy = model.cfg.platforms.strategies[self.strategy]
-            target.strategy = self.strategy
-            target.levers = np.array([getattr(strategy, name) for name in LEVERS])
-            target.base_yield = strategy.advertised_yield
+            strategy = ctx.cfg.platforms.strategies[self.strategy]
+            market.strategy[j] = self.strategy
+            market.levers[j] = [getattr(strategy, name) for name in LEVERS]
+            market.base_yield[j] = strategy.advertised_yield
         for name, value in (self.levers or {}).items():
-            target.levers[LEVERS.index(name)] = value
+            market.levers[j, LEVER_INDEX[name]] = value
         if self.advertised_yield is not None:
-            target.base_yield = self.advertised_yield
-        model.log_event("strategy_change", platform=target.index, strategy=target.strategy)
+            market.base_yield[j] = self.advertised_yield
+        ctx.log("strategy_change", platform=j, strategy=market.strategy[j])

@@ -2,13 +2,11 @@
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from sim.config import ConfigError, RegulatorConfig, check_field
-from sim.events import Event, check_range, register_event
-
-if TYPE_CHECKING:
-    from sim.model import TrustModel
+from sim.events.base import Event, EventContext, check_range
+from sim.market import ProductLine
 
 _POLICY_FIELDS = {
     f.name: f for f in dataclasses.fields(RegulatorConfig) if f.type in (int, float, bool)
@@ -34,8 +32,12 @@ class Ramp:
             value = self.start + share * (self.end - self.start)
         return round(value) if _POLICY_FIELDS[self.key].type is int else value
 
+    def advance(self, ctx: EventContext) -> bool:
+        """Set this tick's value; done after ``last_tick``."""
+        setattr(ctx.policy, self.key, self.value(ctx.tick))
+        return self.last_tick > ctx.tick
 
-@register_event
+
 @dataclass
 class PolicyShift(Event):
     """Set regulator parameters from a tick, at once or ramped (seed 2.3, 7.3).
@@ -63,19 +65,20 @@ class PolicyShift(Event):
                 check_field(f"{key}.changes.{name}", value, f.metadata, f.type)
         check_range(f"{key}.ramp", self.ramp, 0)
 
-    def apply(self, model: "TrustModel") -> None:  # noqa: D102
-        regulator = model.regulator
+    def apply(self, ctx: EventContext) -> None:  # noqa: D102
+        policy = ctx.policy
         # A later shift of a parameter supersedes a ramp of it that is still running.
-        model.ramps = [r for r in model.ramps if r.key not in self.changes]
+        for name in self.changes:
+            ctx.stop(("ramp", name))
         for name, value in self.changes.items():
             if self.ramp > 0 and _POLICY_FIELDS[name].type is not bool:
-                start = float(getattr(regulator, name))
-                model.ramps.append(Ramp(name, start, value, self.tick, self.tick + self.ramp - 1))
-                value = model.ramps[-1].value(self.tick)
-            setattr(regulator, name, value)
+                start = float(getattr(policy, name))
+                ramp = Ramp(name, start, value, self.tick, self.tick + self.ramp - 1)
+                ctx.start(("ramp", name), ramp)
+                value = ramp.value(self.tick)
+            setattr(policy, name, value)
 
 
-@register_event
 @dataclass
 class SelfRegulation(Event):
     """An industry association starts peer audits and a shared blacklist (seed 5.1)."""
@@ -89,13 +92,12 @@ class SelfRegulation(Event):
         check_range(f"{key}.peer_audit_rate", self.peer_audit_rate, 0.0, 1.0)
         check_range(f"{key}.peer_audit_accuracy", self.peer_audit_accuracy, 0.0, 1.0)
 
-    def apply(self, model: "TrustModel") -> None:  # noqa: D102
-        model.regulator.peer_audit_rate = self.peer_audit_rate
-        model.regulator.peer_audit_accuracy = self.peer_audit_accuracy
-        model.regulator.blacklist = self.blacklist
+    def apply(self, ctx: EventContext) -> None:  # noqa: D102
+        ctx.policy.peer_audit_rate = self.peer_audit_rate
+        ctx.policy.peer_audit_accuracy = self.peer_audit_accuracy
+        ctx.policy.blacklist = self.blacklist
 
 
-@register_event
 @dataclass
 class LegalLag(Event):
     """A new product line grows outside the rules for a while (seed 7.1).
@@ -123,19 +125,37 @@ class LegalLag(Event):
         if self.lag is not None:
             check_range(f"{key}.lag", self.lag, 1)
 
-    def apply(self, model: "TrustModel") -> None:  # noqa: D102
-        from sim.agents.platform import ProductLine
-
-        lag = self.lag if self.lag is not None else model.regulator.rule_lag
-        rng = model.rngs["events"]
-        for p in model.platforms:
-            if p.is_open and rng.random() < self.share:
-                p.product = ProductLine(
+    def apply(self, ctx: EventContext) -> None:  # noqa: D102
+        lag = self.lag if self.lag is not None else ctx.policy.rule_lag
+        market = ctx.market
+        adopters = []
+        for j in range(len(market)):
+            if market.is_open[j] and ctx.rng.random() < self.share:
+                regulated_from = self.tick + max(lag, 1)
+                product = ProductLine(
                     extra_yield=self.extra_yield,
                     extra_default=self.extra_default,
                     temptation=self.temptation,
-                    regulated_from=self.tick + max(lag, 1),
+                    regulated_from=regulated_from,
                 )
-                model.log_event(
-                    "product_launch", platform=p.index, regulated_from=p.product.regulated_from
-                )
+                market.set_product(j, product)
+                adopters.append(j)
+                ctx.log("product_launch", platform=j, regulated_from=regulated_from)
+        rules = RulesCatchUp(adopters)
+        ctx.start(rules, rules)
+
+
+@dataclass(eq=False)
+class RulesCatchUp:
+    """A running legal lag: its adopters' products come under the rules when their lag ends."""
+
+    adopters: list[int]
+
+    def advance(self, ctx: EventContext) -> bool:
+        """Bring the products whose lag has ended under the rules; done when none is left."""
+        market = ctx.market
+        for j in self.adopters:
+            if market.has_product[j] and ctx.tick >= market.product_until[j]:
+                market.set_product(j, None)
+                ctx.log("product_regulated", platform=j)
+        return bool(market.has_product[self.adopters].any())

@@ -9,19 +9,17 @@ spreaders into stiflers and believers into sceptics.
 """
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from sim import rumour as mt
-from sim.events import Event, check_range, register_event, resolve_target
-from sim.population import F32
+from sim.events.base import Event, EventContext, check_range, resolve_target
+from sim.market import Market
+from sim.network import SocialNetwork
+from sim.population import F32, Population
 
-if TYPE_CHECKING:
-    from sim.model import TrustModel
 
-
-@register_event
 @dataclass
 class Rumour(Event):
     """An insolvency rumour about a platform starts with some seed spreaders.
@@ -69,20 +67,19 @@ class Rumour(Event):
             check_range(f"{key}.rebuttal_reach", self.rebuttal_reach, 0.0, 1.0)
         check_range(f"{key}.response_delay", self.response_delay, 0)
 
-    def apply(self, model: "TrustModel") -> None:  # noqa: D102
-        target = resolve_target(model, self.platform, model.rngs["events"])
+    def apply(self, ctx: EventContext) -> None:  # noqa: D102
+        target = resolve_target(ctx.market, self.platform, ctx.rng)
         if target is None:
             return
-        model.rumours.append(LiveRumour(self, target.index, model))
+        ctx.market.rumours.append(LiveRumour(self, target, ctx))
 
 
 class LiveRumour:
     """The state of one rumour: who is ignorant, spreading or stifled, and who believes."""
 
-    def __init__(self, spec: Rumour, platform: int, model: "TrustModel"):
-        pop, reg = model.population, model.regulator
-        rng = model.rngs["events"]
-        n = pop.n
+    def __init__(self, spec: Rumour, platform: int, ctx: EventContext):
+        reg, rng = ctx.policy, ctx.rng
+        n = ctx.population.n
         self.spec = spec
         self.platform = platform
         self.start = spec.tick
@@ -102,38 +99,44 @@ class LiveRumour:
             reg.rebuttal_reach if spec.rebuttal_reach is None else spec.rebuttal_reach
         )
         self.peak_spreaders = int(chosen.size)
-        model.log_event(
-            "rumour_start", platform=platform, true=spec.is_true, seeds=int(chosen.size)
-        )
+        ctx.log("rumour_start", platform=platform, true=spec.is_true, seeds=int(chosen.size))
 
     @property
     def live(self) -> bool:
         """Still spreading."""
         return bool((self.status == mt.SPREADER).any())
 
-    def advance(self, model: "TrustModel", bad: np.ndarray, rng: np.random.Generator) -> None:
+    def advance(
+        self,
+        market: Market,
+        pop: Population,
+        network: SocialNetwork,
+        bad: np.ndarray,
+        rng: np.random.Generator,
+    ) -> None:
         """One tick: corrections, spreading, and bad evidence for believing holders."""
-        pop, spec = model.population, self.spec
-        if self.rebuttal_tick is not None and model.tick >= self.rebuttal_tick:
+        spec, tick, j = self.spec, market.tick, self.platform
+        if self.rebuttal_tick is not None and tick >= self.rebuttal_tick:
             self._correct(rng.random(pop.n) < self.rebuttal_reach, everyone=True)
-            if model.tick == self.rebuttal_tick:
-                model.log_event("rebuttal", platform=self.platform)
-        target = model.platforms[self.platform]
+            if tick == self.rebuttal_tick:
+                market.log("rebuttal", platform=j)
+        target_open = bool(market.is_open[j])
         if (
             spec.disclosure_response
             and not spec.is_true
-            and model.tick >= spec.tick + spec.response_delay
-            and target.is_open
+            and tick >= spec.tick + spec.response_delay
+            and target_open
         ):
-            persuaded = rng.random(pop.n) < target.lever("disclosure") * pop.literacy
+            disclosure = float(market.effective_disclosure()[j])
+            persuaded = rng.random(pop.n) < disclosure * pop.literacy
             self._correct(persuaded, everyone=False)
         belief = (spec.belief * (1.0 - spec.literacy_effect * pop.literacy)).astype(F32)
         for _ in range(spec.substeps):  # people talk more than once a week
             mt.spread_tick(
                 self.status,
                 self.believes,
-                model.network.indptr,
-                model.network.indices,
+                network.adjacency.indptr,
+                network.adjacency.indices,
                 belief,
                 spec.contact_prob,
                 spec.stifle_prob,
@@ -141,13 +144,11 @@ class LiveRumour:
             )
         spreaders = int(np.count_nonzero(self.status == mt.SPREADER))
         self.peak_spreaders = max(self.peak_spreaders, spreaders)
-        if spec.evidence > 0 and target.is_open:
-            holds = pop.platform == self.platform
+        if spec.evidence > 0 and target_open:
+            holds = pop.platform == j
             bad += (holds & self.believes[:, None]) * F32(spec.evidence)
         if spreaders == 0:
-            model.log_event(
-                "rumour_end", platform=self.platform, peak_spreaders=self.peak_spreaders
-            )
+            market.log("rumour_end", platform=j, peak_spreaders=self.peak_spreaders)
 
     def _correct(self, reached: np.ndarray, *, everyone: bool) -> None:
         """Reached spreaders stop spreading and reached believers stop believing.

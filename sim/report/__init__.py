@@ -9,7 +9,7 @@ runs with a ``summary.json`` are read):
   (a combination of the swept keys other than the seed);
 * ``heatmap_*.png``: a final indicator over each pair of swept numeric keys;
 * ``ranking.csv/.parquet/.png``: groups ranked by a final indicator, 95% t-intervals;
-* ``sensitivity.csv/.png`` with ``--sensitivity`` (:mod:`sim.sensitivity`);
+* ``sensitivity.csv/.png`` with ``--sensitivity`` (:mod:`sim.report.sensitivity`);
 * ``index.html``: all of it on one page.
 
 From Python::

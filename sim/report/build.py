@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.files import TIMESERIES
 from sim.output import atomic_write_bytes, write_parquet
 from sim.plotting import figure_png
 from sim.report import page as html_page
@@ -81,9 +82,9 @@ def _png(out: Path, name: str, fig) -> str:
 def _sensitivity(
     sweep_dir: Path, runs: pd.DataFrame, outputs: list[str], out: Path
 ) -> tuple[pd.DataFrame, str]:
-    """Run ``sim.sensitivity`` (imported only now: an optional, separate analysis)."""
+    """Run ``sim.report.sensitivity`` (imported only now: an optional, separate analysis)."""
     try:
-        module = importlib.import_module("sim.sensitivity")
+        module = importlib.import_module("sim.report.sensitivity")
         # Complete runs only: a failed run's NaN outputs must not enter a design row's mean.
         indices = module.analyze(sweep_dir, runs[runs["status"] == "complete"], outputs)
         fig = module.sensitivity_figure(indices)
@@ -165,7 +166,7 @@ def write_report(
         rank_by: Keys whose combinations are ranked (default: every swept key but the
             seed and sampled, continuous ones).
         ascending: Rank the lowest mean first.
-        sensitivity: Also run ``sim.sensitivity.analyze`` and show its indices.
+        sensitivity: Also run ``sim.report.sensitivity.analyze`` and show its indices.
         outputs: Columns of the runs table to analyse (default: ``[final_trust_mean]``).
         max_panels: Most fan-chart panels before groups share panels.
 
@@ -198,7 +199,7 @@ def write_report(
 
     out.mkdir(parents=True, exist_ok=True)
     write_parquet(out / "runs.parquet", runs)
-    write_parquet(out / "timeseries.parquet", timeseries)
+    write_parquet(out / TIMESERIES, timeseries)
     page = html_page.Page(
         sweep_dir=sweep_dir.resolve(),
         runs=runs,
@@ -271,7 +272,9 @@ def _parser() -> argparse.ArgumentParser:
         "--ascending", action="store_true", help="rank the lowest mean first (losses)"
     )
     parser.add_argument(
-        "--sensitivity", action="store_true", help="add sensitivity indices (sim.sensitivity)"
+        "--sensitivity",
+        action="store_true",
+        help="add sensitivity indices (sim.report.sensitivity)",
     )
     parser.add_argument(
         "--outputs",

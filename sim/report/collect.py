@@ -21,11 +21,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from sim.files import STATUS, SUMMARY, TIMESERIES
+from sim.files import SWEEP as SWEEP_FILE
 from sim.output import read_json
-from sim.runner import STATUS, SUMMARY
-from sim.sweep import SWEEP_FILE, run_folders
+from sim.sweep import run_folders
 
-TIMESERIES = "timeseries.parquet"
 # Config groups: their choices are names, even when a name looks like a number.
 GROUP_KEYS = frozenset({"platforms", "regulator", "scenario", "experiment"})
 # Run facts taken from summary.json (or, for runs without one, from .hydra/config.yaml).

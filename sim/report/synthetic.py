@@ -18,9 +18,9 @@ import pandas as pd
 import yaml
 
 from sim import __version__
+from sim.files import STATUS, SUMMARY, TIMESERIES
+from sim.files import SWEEP as SWEEP_FILE
 from sim.output import atomic_write_bytes, config_hash, write_json, write_parquet
-from sim.runner import STATUS, SUMMARY
-from sim.sweep import SWEEP_FILE
 
 
 def timeseries_columns() -> list[str]:
@@ -95,7 +95,7 @@ def write_run(
     if status != "complete":
         return None
     frame = random_timeseries(rng, ticks, columns or timeseries_columns())
-    write_parquet(folder / "timeseries.parquet", frame)
+    write_parquet(folder / TIMESERIES, frame)
     summary = {
         "status": "complete",
         "seed": seed,

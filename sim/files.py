@@ -1,0 +1,17 @@
+"""The names of the files in a run folder and in a sweep folder, said once.
+
+A run folder holds :data:`TIMESERIES`, :data:`PLATFORMS`, :data:`EVENTS`,
+:data:`FIGURE` and, written last as its completion mark, :data:`SUMMARY` (or
+:data:`STATUS` if the run failed). A sweep folder holds one run folder per job, plus
+:data:`SWEEP` (job count and start time) and, for a sampling design, :data:`DESIGN`.
+"""
+
+TIMESERIES = "timeseries.parquet"
+PLATFORMS = "platforms.parquet"
+EVENTS = "events.jsonl"
+FIGURE = "indicators.png"
+SUMMARY = "summary.json"
+STATUS = "status.json"
+
+SWEEP = "sweep.json"
+DESIGN = "design.json"

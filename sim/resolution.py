@@ -1,0 +1,164 @@
+"""Resolution of failing platforms: runs, collapse, wind-down, exit, recovery and haircuts.
+
+Every closure goes through :meth:`Resolver.wind_down`: the platform's book is valued with
+a haircut (:func:`haircut`), its users recover what that value covers
+(:func:`recover`, the pure kernel) and the rest is their loss; the closure lowers system
+trust by its market share (MODEL.md step 4, seed 2.4). :meth:`Resolver.close_runs` is the
+collapse rule of step 4: a platform whose failed withdrawals exceed a bound is closed,
+in order if the regulator had flagged it, otherwise in a disorderly collapse.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config import PlatformsConfig, TrustConfig
+from sim.market import Market, Status
+from sim.population import Population
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What a closure pays: per account, and for the platform as a whole."""
+
+    payout: np.ndarray
+    losses: np.ndarray
+    recovery: float
+    value: float
+
+
+def recover(balances: np.ndarray, cash: float, loans: float, haircut: float) -> Recovery:
+    """Pay each balance the share of it the platform's assets recover.
+
+    The book is worth ``V = cash + loans (1 - haircut)``; every balance recovers
+    ``r = min(1, V / L)`` of itself, ``L`` the sum of balances (``r = 1`` if ``L = 0``).
+
+    Args:
+        balances: The balances the platform owes, one per account.
+        cash: Its cash.
+        loans: Its loan book at book value.
+        haircut: Loss on the loans when they are sold or run off.
+
+    Returns:
+        Payouts and losses per account, the recovery rate and the book's value.
+
+    Example:
+        >>> r = recover(np.array([60.0, 40.0]), cash=20.0, loans=100.0, haircut=0.5)
+        >>> r.recovery, r.payout.tolist()
+        (0.7, [42.0, 28.0])
+    """
+    liabilities = float(balances.sum())
+    value = cash + loans * (1.0 - haircut)
+    rate = min(1.0, value / liabilities) if liabilities > 0 else 1.0
+    payout = balances * rate
+    return Recovery(payout, balances - payout, rate, value)
+
+
+def haircut(cfg: PlatformsConfig, custody: float, *, orderly: bool, exit_: bool = False) -> float:
+    """Loss on the loan book when a platform is closed.
+
+    A going concern that exits runs its book off at the small exit haircut; an orderly
+    wind-down of a distressed platform at the orderly haircut. Disorderly: the custodian
+    still runs off its share ``custody`` in order; the rest is fire-sold.
+    """
+    if exit_:
+        return cfg.exit_haircut
+    if orderly:
+        return cfg.orderly_haircut
+    return custody * cfg.orderly_haircut + (1.0 - custody) * cfg.fire_sale_haircut
+
+
+class Resolver:
+    """Closes platforms and pays their users (every closure of every phase and event).
+
+    Args:
+        market: The platforms.
+        population: The users whose accounts are paid out and closed.
+        platforms: Haircuts and the run bound.
+        trust: The shock a closure gives system trust.
+    """
+
+    def __init__(
+        self,
+        market: Market,
+        population: Population,
+        platforms: PlatformsConfig,
+        trust: TrustConfig,
+    ):
+        self.market = market
+        self.population = population
+        self.platforms = platforms
+        self.trust = trust
+
+    def wind_down(
+        self, j: int, *, orderly: bool, reason: str, status: Status | None = None
+    ) -> None:
+        """Close platform ``j`` and pay its users what its assets recover.
+
+        Args:
+            j: The platform.
+            orderly: Run the book off in order (orderly haircut); else a fire sale outside
+                custody.
+            reason: Why, for the event log.
+            status: The closed status; default ``wound_down`` if orderly, else
+                ``collapsed``. ``exited`` values the book at the exit haircut.
+        """
+        market, pop = self.market, self.population
+        j = range(len(market))[j]  # a platform's row (IndexError if there is none)
+        now = market.this_tick
+        held = pop.platform == j
+        rows = np.nonzero(held)[0]
+        balances = pop.balance[held]
+        market_total = float(market.liabilities.sum())
+        cut = haircut(
+            self.platforms, market.custody_share, orderly=orderly, exit_=status == Status.EXITED
+        )
+        result = recover(balances, float(market.cash[j]), float(market.loans[j]), cut)
+        liabilities = float(balances.sum())
+        np.add.at(pop.cash, rows, result.payout)
+        np.add.at(now.user_loss, rows, result.losses)
+        pop.balance[held] = 0.0
+        pop.platform[held] = -1
+        pop.a[held] = 0.0
+        pop.b[held] = 0.0
+        paid_out = float(result.payout.sum())
+        lost = float(result.losses.sum())
+        now.flows.withdrawals += paid_out
+        now.flows.user_losses += lost
+        now.flows.fire_sale_losses += float(market.loans[j]) * cut
+        now.flows.equity_distributed += max(result.value - paid_out, 0.0)
+        market.user_losses_cum += lost
+        market.cash[j] = market.loans[j] = 0.0
+        closed = status or (Status.WOUND_DOWN if orderly else Status.COLLAPSED)
+        market.set_status(j, closed)
+        market.set_sandbox(j, None)
+        market.suspended_until[j] = -1
+        market.liabilities[j] = 0.0
+        share = liabilities / market_total if market_total > 0 else 0.0
+        scale = self.trust.orderly_shock_ratio if orderly else 1.0
+        now.sector_shock += self.trust.collapse_shock * share * scale
+        market.log(
+            str(closed),
+            platform=j,
+            reason=reason,
+            liabilities=liabilities,
+            recovery=result.recovery,
+            user_losses=lost,
+            market_share=share,
+        )
+
+    def close_runs(self, failed: np.ndarray, liabilities: np.ndarray) -> None:
+        """The collapse rule: failed withdrawals above a share of liabilities close a platform.
+
+        A run on an open platform closes it: in order if the regulator flagged it, else
+        in a disorderly collapse. A suspended platform is already in official hands.
+
+        Args:
+            failed: Money in failed requests per platform this tick.
+            liabilities: Liabilities before this tick's withdrawals were paid.
+        """
+        market = self.market
+        run = failed > self.platforms.collapse_failed_share * liabilities
+        for j in np.flatnonzero(run):
+            if market.is_open[j]:
+                self.wind_down(int(j), orderly=bool(market.flagged[j]), reason="run")
