@@ -100,7 +100,7 @@ def measure(
     t0 = time.perf_counter()
     model = TrustModel(cfg, network=adj)
     build_s = time.perf_counter() - t0
-    assert model.network is adj
+    assert model.network.adjacency is adj
     gc.collect()
     log(f"  n={n:,}: model built in {build_s:.1f} s; {warmup}+{timed} ticks")
     model_ticks = time_calls(model.step, warmup, timed, model_cpu)

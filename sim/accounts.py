@@ -10,7 +10,7 @@ have platform ``-1``; per-platform tables have one entry per platform.
 import numpy as np
 from numba import njit
 
-from sim.trust import beta_trust
+from sim.trust import beta_mean
 
 SQRT12 = np.sqrt(12.0)  # scales a uniform on [-1/2, 1/2] to unit variance
 
@@ -56,7 +56,7 @@ def trust_and_requests(
     m = 0
     for i in range(n):
         for k in range(k_max):
-            t = beta_trust(a[i, k], b[i, k], g[i], prior_weight)
+            t = beta_mean(a[i, k], b[i, k], g[i], prior_weight)
             trust[i, k] = t
             p = platform[i, k]
             if p < 0 or balance[i, k] <= 0.0:
@@ -351,7 +351,7 @@ def account_summary(
             if p < 0:
                 continue
             holds = True
-            t = beta_trust(a[i, k], b[i, k], g[i], prior_weight)
+            t = beta_mean(a[i, k], b[i, k], g[i], prior_weight)
             count += 1
             trust_sum += t
             trust_balance += t * balance[i, k]
@@ -415,7 +415,7 @@ def word_of_mouth(
             if p >= 0 and balance[j, k] > best:
                 best = balance[j, k]
                 said_platform = p
-                opinion = beta_trust(a[j, k], b[j, k], g[j], prior_weight)
+                opinion = beta_mean(a[j, k], b[j, k], g[j], prior_weight)
         if said_platform < 0:
             continue
         said[count] = opinion

@@ -9,6 +9,7 @@ stays the same, a frame restores the saved background and draws only those artis
 
 import io
 import threading
+import weakref
 from typing import Any, Protocol
 
 import numpy as np
@@ -62,12 +63,14 @@ class LiveChart:
 
 
 _CHARTS_LOCK = threading.Lock()
+# Each model's charts, kept by the page (not on the model) and gone with the model.
+_CHARTS: weakref.WeakKeyDictionary[Any, dict[str, LiveChart]] = weakref.WeakKeyDictionary()
 
 
 def live_chart(model: Any, name: str, make: type) -> LiveChart:
     """The model's live chart ``name``, built with ``make(model)`` on first use."""
     with _CHARTS_LOCK:
-        charts = model.__dict__.setdefault("_page_live_charts", {})
+        charts = _CHARTS.setdefault(model, {})
         if name not in charts:
             charts[name] = LiveChart(make(model))
         return charts[name]

@@ -5,6 +5,7 @@ the page keeps one :class:`NetworkChart` per model and updates it in place each 
 (see :mod:`sim.app.live`). Figures use matplotlib's object API, never ``pyplot``.
 """
 
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -86,12 +87,16 @@ def sample_network(adjacency: sp.csr_array, size: int, seed: int) -> NetworkSamp
     return NetworkSample(users, edges, positions)
 
 
+_SAMPLES: weakref.WeakKeyDictionary[Any, NetworkSample] = weakref.WeakKeyDictionary()
+
+
 def network_sample(model: "TrustModel") -> NetworkSample:
-    """The model's network sample, computed once and kept on the model."""
-    sample = getattr(model, "_page_network_sample", None)
+    """The model's network sample, computed once per model (and kept by the page)."""
+    sample = _SAMPLES.get(model)
     if sample is None:
-        sample = sample_network(model.network.adjacency, SAMPLE_SIZE, model.cfg.seed)
-        model._page_network_sample = sample
+        sample = _SAMPLES[model] = sample_network(
+            model.network.adjacency, SAMPLE_SIZE, model.cfg.seed
+        )
     return sample
 
 
