@@ -37,14 +37,29 @@ def credit_yield(platform, balance, net_rate, n_platforms):  # pragma: no cover 
 
 @njit(cache=True, nogil=True)
 def trust_and_requests(
-    platform, a, b, balance, g, threshold, prior_weight, forced, need, need_share, trust
+    platform,
+    a,
+    b,
+    balance,
+    g,
+    threshold,
+    prior_weight,
+    frozen,
+    need,
+    need_share,
+    trust,
+    opinion_platform,
+    opinion_trust,
+    fled_platform,
 ):  # pragma: no cover - numba
-    """Trust of every slot and the withdrawal requests it triggers (MODEL.md step 3).
+    """Trust of every slot, the withdrawal requests it triggers, and what users would say.
 
     ``trust = (a + k g) / (a + b + k)`` is written to ``trust`` (empty slots read ``g``).
-    A slot with money asks for all of it when trust < the user's threshold or the
-    platform is being closed (``forced``), else a ``need_share`` of it when the user has
-    a routine liquidity need (``need``).
+    A slot with money at a platform whose withdrawals are not ``frozen`` (a suspension
+    stays them) asks for all of it when trust < the user's threshold, else for a
+    ``need_share`` of it when the user has a routine liquidity need (``need``). Each user's
+    opinion for word of mouth is the platform holding most of their money and their trust
+    in it; ``fled_platform`` is the largest platform they ask all their money back from.
 
     Returns:
         ``(users, slots, amounts)`` of the requests.
@@ -55,14 +70,27 @@ def trust_and_requests(
     amounts = np.empty(n * k_max)
     m = 0
     for i in range(n):
+        best = 0.0
+        opinion_platform[i] = -1
+        fled_platform[i] = -1
+        fled = 0.0
         for k in range(k_max):
             t = beta_mean(a[i, k], b[i, k], g[i], prior_weight)
             trust[i, k] = t
             p = platform[i, k]
             if p < 0 or balance[i, k] <= 0.0:
                 continue
-            if t < threshold[i] or forced[p]:
+            if balance[i, k] > best:
+                best = balance[i, k]
+                opinion_platform[i] = p
+                opinion_trust[i] = t
+            if frozen[p]:
+                continue
+            if t < threshold[i]:
                 amount = balance[i, k]
+                if amount > fled:
+                    fled = amount
+                    fled_platform[i] = p
             elif need[i]:
                 amount = balance[i, k] * need_share
             else:
@@ -75,130 +103,177 @@ def trust_and_requests(
 
 
 @njit(cache=True, nogil=True)
+def _presence_pick(cdf, u):  # pragma: no cover - numba
+    """The platform whose cumulative presence first exceeds ``u * total`` (-1 if none)."""
+    total = cdf[cdf.size - 1]
+    if total <= 0.0:
+        return -1
+    lo, hi = 0, cdf.size - 1
+    target = u * total
+    while lo < hi:  # first index with cdf > target
+        mid = (lo + hi) // 2
+        if cdf[mid] > target:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@njit(cache=True, nogil=True)
 def choose_and_deposit(
     users,
     platform,
     trust,
+    a,
+    b,
     g,
     tip_platform,
     tip_trust,
     base_utility,
-    is_open,
+    accepting,
+    public_good,
+    public_bad,
+    presence_cdf,
+    considered,
+    prior_weight,
     weight_trust,
     tip_weight,
     temperature,
     threshold,
+    exposure,
     uniforms,
     cash,
     balance,
     ever_invested,
     deposit_share,
+    switch_threshold,
 ):  # pragma: no cover - numba
-    """Softmax platform choice and the deposit that follows (MODEL.md step 3).
+    """A reviewing user's choice among the platforms they know of, and what follows.
 
-    ``U_j = base_utility_j + weight_trust * own_ij`` where ``own_ij`` is the account's
-    trust if held, ``(1 - tip_weight) g_i + tip_weight tip`` for a neighbour's tip, else
-    ``g_i``. Closed platforms, and platforms not held when all slots are full, are not
-    available. One uniform per user samples the softmax by inverse CDF. A user invests
-    only if their trust in the chosen platform reaches their threshold; they then move
-    ``deposit_share`` of their cash into the account (opening it in the first free slot
-    if new), and a tip they followed or not is used up.
+    The platforms a user weighs are the ones they hold, a neighbour's tip, and
+    ``considered`` platforms noticed in proportion to ``presence_cdf`` (market presence),
+    among those ``accepting`` deposits. Utility ``U_j = base_j + weight_trust tau_ij``:
+    ``tau`` is the account's trust if held; else the public record read with the user's
+    prior, ``(A_j + k g_i) / (A_j + B_j + k)`` (``A, B`` = ``public_good, public_bad``),
+    mixed ``tip_weight`` with a neighbour's tip. The choice is a softmax at
+    ``temperature`` (one uniform, inverse CDF). The user deposits ``deposit_share`` of idle
+    money, up to their ``exposure`` of cash plus balances, if ``tau`` of the choice reaches
+    their threshold; a new account starts from the public record. A user who prefers a
+    platform they do not hold to one they hold by more than ``switch_threshold`` asks for
+    the latter's balance (money moves on at a later review).
+
+    ``uniforms`` is ``(m, considered + 1)``: presence draws, then the choice.
 
     Returns:
-        ``(chosen, amount)`` per candidate: the platform (-1 for no deposit) and the sum.
+        ``(chosen, amount, switch_users, switch_slots)``: per candidate the platform (-1
+        for no deposit) and the sum; and the switch requests.
     """
     m = users.size
-    n_plat = base_utility.size
     k_max = platform.shape[1]
+    size = k_max + 1 + considered
     chosen = np.full(m, -1, np.int64)
     amounts = np.zeros(m)
-    # exp(U_j) = exp(base_j / T) exp(w own_ij / T): for the platforms a user knows only
-    # through the prior g_i the second factor is common, so those weights are a table
-    # lookup times one exp per user; only held or tipped platforms need their own exp.
-    scaled = base_utility / temperature
-    top = -np.inf
-    for j in range(n_plat):
-        if is_open[j]:
-            top = max(top, scaled[j])
-    base_weight = np.zeros(n_plat)
-    for j in range(n_plat):
-        if is_open[j]:
-            base_weight[j] = np.exp(scaled[j] - top)
-    own = np.empty(n_plat)
-    special = np.zeros(n_plat, np.bool_)
-    specials = np.empty(k_max + 1, np.int64)  # held and tipped platforms of this user
-    cdf = np.empty(n_plat)
+    switch_users = np.empty(m, np.int64)
+    switch_slots = np.empty(m, np.int64)
+    n_switch = 0
+    cand = np.empty(size, np.int64)
+    cand_slot = np.empty(size, np.int64)
+    utility = np.empty(size)
+    tau = np.empty(size)
     for r in range(m):
         i = users[r]
         gi = g[i]
-        n_special = 0
+        n_cand = 0
         free = -1
+        held_total = 0.0
         for k in range(k_max):
             p = platform[i, k]
-            if p >= 0:
-                own[p] = trust[i, k]
-                special[p] = True
-                specials[n_special] = p
-                n_special += 1
-            elif free < 0:
-                free = k
+            if p < 0:
+                if free < 0:
+                    free = k
+                continue
+            held_total += balance[i, k]
+            cand[n_cand] = p
+            cand_slot[n_cand] = k
+            tau[n_cand] = trust[i, k]
+            n_cand += 1
+        n_held = n_cand
         tp = tip_platform[i]
-        if tp >= 0 and free >= 0 and not special[tp]:
-            own[tp] = (1.0 - tip_weight) * gi + tip_weight * tip_trust[i]
-            special[tp] = True
-            specials[n_special] = tp
-            n_special += 1
-        # Shift by the largest utility so no exp overflows.
-        generic_u = top + weight_trust * gi / temperature
-        shift = generic_u if free >= 0 else -np.inf
-        for s in range(n_special):
-            j = specials[s]
-            if is_open[j]:
-                shift = max(shift, scaled[j] + weight_trust * own[j] / temperature)
+        for c in range(considered + 1):
+            if c == 0:
+                j = tp
+            else:
+                j = _presence_pick(presence_cdf, uniforms[r, c - 1])
+            if j < 0 or not accepting[j]:
+                continue
+            seen = False
+            for s in range(n_cand):
+                if cand[s] == j:
+                    seen = True
+            if seen:
+                continue
+            public = beta_mean(public_good[j], public_bad[j], gi, prior_weight)
+            cand[n_cand] = j
+            cand_slot[n_cand] = -1
+            tau[n_cand] = (1.0 - tip_weight) * public + tip_weight * tip_trust[i] if c == 0 else public
+            n_cand += 1
+        tip_platform[i] = -1  # a tip is used up at a review
+        top = -np.inf
+        for s in range(n_cand):
+            j = cand[s]
+            if s < n_held and not accepting[j]:
+                utility[s] = -np.inf  # held, but it takes no deposits now
+            else:
+                utility[s] = (base_utility[j] + weight_trust * tau[s]) / temperature
+            top = max(top, utility[s])
+        if top == -np.inf:
+            continue
         total = 0.0
-        if shift > -np.inf:
-            generic_factor = np.exp(generic_u - shift) if free >= 0 else 0.0
-            for j in range(n_plat):
-                if not is_open[j]:
-                    weight = 0.0
-                elif special[j]:
-                    weight = np.exp(scaled[j] + weight_trust * own[j] / temperature - shift)
-                else:
-                    weight = base_weight[j] * generic_factor
-                total += weight
-                cdf[j] = total
+        for s in range(n_cand):
+            if utility[s] > -np.inf:
+                total += np.exp(utility[s] - top)
+        target = uniforms[r, considered] * total
         pick = -1
-        if total > 0.0:
-            target = uniforms[r] * total
-            for j in range(n_plat):
-                if cdf[j] > target:
-                    pick = j
+        run = 0.0
+        for s in range(n_cand):
+            if utility[s] > -np.inf:
+                run += np.exp(utility[s] - top)
+                pick = s
+                if run > target:
                     break
-            if pick < 0:  # target == total at the last step: the last platform with weight
-                for j in range(n_plat - 1, -1, -1):
-                    if cdf[j] > (cdf[j - 1] if j > 0 else 0.0):
-                        pick = j
-                        break
-        own_pick = own[pick] if pick >= 0 and special[pick] else gi
-        for s in range(n_special):
-            special[specials[s]] = False
-        if pick < 0:
+        j = cand[pick]
+        # Switching: a held account far below the choice moves on (all of it).
+        if cand_slot[pick] < 0:
+            worst = -1
+            worst_u = np.inf
+            for s in range(n_held):
+                u_s = (base_utility[cand[s]] + weight_trust * tau[s]) / temperature
+                if u_s < worst_u and balance[i, cand_slot[s]] > 0.0:
+                    worst_u = u_s
+                    worst = s
+            if worst >= 0 and utility[pick] - worst_u > switch_threshold / temperature:
+                switch_users[n_switch] = i
+                switch_slots[n_switch] = cand_slot[worst]
+                n_switch += 1
+        if tau[pick] < threshold[i]:
             continue
-        if own_pick < threshold[i]:
+        slot = cand_slot[pick] if cand_slot[pick] >= 0 else free
+        if slot < 0:
+            continue  # every slot is taken: the money moves once a switch frees one
+        room = exposure[i] * (cash[i] + held_total) - held_total
+        amount = min(cash[i] * deposit_share, room)
+        if amount <= 0.0:
             continue
-        chosen[r] = pick
-        slot = free
-        for k in range(k_max):
-            if platform[i, k] == pick:
-                slot = k
-        amount = cash[i] * deposit_share
+        if cand_slot[pick] < 0:  # a new account starts from the public record
+            platform[i, slot] = j
+            a[i, slot] = public_good[j]
+            b[i, slot] = public_bad[j]
+        chosen[r] = j
         cash[i] -= amount
         balance[i, slot] += amount
-        platform[i, slot] = pick
         ever_invested[i] = True
-        tip_platform[i] = -1
         amounts[r] = amount
-    return chosen, amounts
+    return chosen, amounts, switch_users[:n_switch], switch_slots[:n_switch]
 
 
 @njit(cache=True, nogil=True)
@@ -249,10 +324,9 @@ def satisfaction(
     balance,
     failed,
     user_loss,
-    incident,
+    delivery,
     ux,
     ux_weight,
-    incident_delivery,
     smoothing,
     threshold,
     complaint_prob,
@@ -260,24 +334,35 @@ def satisfaction(
     uniforms,
     satisfaction_,
     rating_prior,
+    a,
+    b,
+    g,
+    prior_weight,
+    bins,
+    ever_invested,
 ):  # pragma: no cover - numba
     """Outcomes, satisfaction, complaints and ratings in one pass (MODEL.md step 8).
 
-    Slot outcome ``(1 - ux_weight) delivery + ux_weight ux_p``, delivery 1 as promised,
-    ``incident_delivery`` under an outage or breach, 0 on a failed withdrawal; the user's
-    outcome is the balance-weighted mean (0 after a loss). Satisfaction moves
-    ``smoothing`` of the way to it. A user whose outcome is below ``threshold`` complains
-    (with probability ``complaint_prob * literacy``) to the platform of their worst slot.
+    Slot outcome ``delivery_p (1 - ux_weight + ux_weight ux_p)``, 0 on a failed
+    withdrawal: user experience makes a delivered outcome better but cannot make up for
+    what was not delivered. ``delivery`` per platform is the share of the promise kept this
+    tick (see :mod:`sim.satisfaction`). The user's outcome is the balance-weighted mean (0
+    after a loss). Satisfaction moves ``smoothing`` of the way to it. A user whose outcome
+    is below ``threshold`` complains (with probability ``complaint_prob * literacy``) to
+    the platform of their worst slot. Nothing changes users' accounts after this step, so
+    the same pass tallies the account statistics of the indicators (step 10).
 
     Returns:
-        ``(complaints, rating, holders)`` per platform; rating is the holders' mean
-        satisfaction, ``rating_prior`` where nobody holds.
+        ``(complaints, rating, holders, summary)`` per platform; rating is the holders'
+        mean satisfaction, ``rating_prior`` where nobody holds; ``summary`` is
+        :func:`account_summary`'s tuple.
     """
     n, k_max = platform.shape
     n_plat = ux.size
     complaints = np.zeros(n_plat, np.int64)
     holders = np.zeros(n_plat, np.int64)
     sums = np.zeros(n_plat)
+    stats = _new_summary(bins, n_plat)
     for i in range(n):
         total = 0.0
         weighted = 0.0
@@ -287,13 +372,8 @@ def satisfaction(
             p = platform[i, k]
             if p < 0:
                 continue
-            if failed[i, k]:
-                delivery = 0.0
-            elif incident[p]:
-                delivery = incident_delivery
-            else:
-                delivery = 1.0
-            out = (1.0 - ux_weight) * delivery + ux_weight * ux[p]
+            d = 0.0 if failed[i, k] else delivery[p]
+            out = d * (1.0 - ux_weight + ux_weight * ux[p])
             w = balance[i, k] + (1.0 if failed[i, k] else 0.0)
             total += w
             weighted += w * out
@@ -311,11 +391,47 @@ def satisfaction(
             if p >= 0:
                 holders[p] += 1
                 sums[p] += satisfaction_[i]
+        _add_user(stats, i, platform, a, b, balance, g, prior_weight, satisfaction_, ever_invested)
     rating = rating_prior.copy()
     for j in range(n_plat):
         if holders[j] > 0:
             rating[j] = sums[j] / holders[j]
-    return complaints, rating, holders
+    return complaints, rating, holders, stats
+
+
+@njit(cache=True, nogil=True)
+def _new_summary(bins, n_platforms):  # pragma: no cover - numba
+    """Empty account statistics: scalars in a float array, histogram, per-platform sums."""
+    # scalars: count, trust_sum, trust_balance_sum, balance_sum, invested, satisfaction_sum,
+    # ever_invested
+    return (np.zeros(7), np.zeros(bins, np.int64), np.zeros(n_platforms), np.zeros(n_platforms))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _add_user(
+    stats, i, platform, a, b, balance, g, prior_weight, satisfaction_, ever_invested
+):  # pragma: no cover - numba
+    scalars, hist, plat_trust, plat_holders = stats
+    bins = hist.size
+    if ever_invested[i]:
+        scalars[6] += 1.0
+        scalars[5] += satisfaction_[i]
+    holds = False
+    for k in range(platform.shape[1]):
+        p = platform[i, k]
+        if p < 0:
+            continue
+        holds = True
+        t = beta_mean(a[i, k], b[i, k], g[i], prior_weight)
+        scalars[0] += 1.0
+        scalars[1] += t
+        scalars[2] += t * balance[i, k]
+        scalars[3] += balance[i, k]
+        hist[min(int(t * bins), bins - 1)] += 1
+        plat_trust[p] += t
+        plat_holders[p] += 1.0
+    if holds:
+        scalars[4] += 1.0
 
 
 @njit(cache=True, nogil=True)
@@ -325,54 +441,15 @@ def account_summary(
     """Trust and satisfaction statistics for the metrics (MODEL.md step 10), in one pass.
 
     Returns:
-        ``(count, trust_sum, trust_balance_sum, balance_sum, histogram, plat_trust_sum,
-        plat_holders, invested_users, satisfaction_sum, ever_invested_users)``; the
-        histogram of account trust has ``bins`` bins over [0, 1]; satisfaction is summed
-        over users who ever invested.
+        ``(scalars, histogram, plat_trust_sum, plat_holders)``: ``scalars`` holds the
+        account count, trust sum, balance-weighted trust sum, balance sum, invested users,
+        satisfaction sum and count of users who ever invested; the histogram of account
+        trust has ``bins`` bins over [0, 1].
     """
-    n, k_max = platform.shape
-    hist = np.zeros(bins, np.int64)
-    plat_trust = np.zeros(n_platforms)
-    plat_holders = np.zeros(n_platforms, np.int64)
-    count = 0
-    trust_sum = 0.0
-    trust_balance = 0.0
-    balance_sum = 0.0
-    invested = 0
-    satisfaction_sum = 0.0
-    ever = 0
-    for i in range(n):
-        if ever_invested[i]:
-            ever += 1
-            satisfaction_sum += satisfaction_[i]
-        holds = False
-        for k in range(k_max):
-            p = platform[i, k]
-            if p < 0:
-                continue
-            holds = True
-            t = beta_mean(a[i, k], b[i, k], g[i], prior_weight)
-            count += 1
-            trust_sum += t
-            trust_balance += t * balance[i, k]
-            balance_sum += balance[i, k]
-            hist[min(int(t * bins), bins - 1)] += 1
-            plat_trust[p] += t
-            plat_holders[p] += 1
-        if holds:
-            invested += 1
-    return (
-        count,
-        trust_sum,
-        trust_balance,
-        balance_sum,
-        hist,
-        plat_trust,
-        plat_holders,
-        invested,
-        satisfaction_sum,
-        ever,
-    )
+    stats = _new_summary(bins, n_platforms)
+    for i in range(platform.shape[0]):
+        _add_user(stats, i, platform, a, b, balance, g, prior_weight, satisfaction_, ever_invested)
+    return stats
 
 
 @njit(cache=True, nogil=True)
@@ -380,23 +457,25 @@ def word_of_mouth(
     listeners,
     speakers,
     platform,
-    a,
-    b,
-    balance,
-    g,
-    prior_weight,
+    opinion_platform,
+    opinion_trust,
+    fled_platform,
     weight,
+    panic_weight,
     good,
     bad,
     tip_platform,
     tip_trust,
+    aware,
 ):  # pragma: no cover - numba
-    """Each listener hears one speaker on the platform the speaker holds most money in.
+    """Each listener hears one speaker about the platform the speaker holds most money in.
 
-    The speaker's opinion is their trust ``t`` in that platform. A listener holding it
-    adds ``weight t`` good and ``weight (1 - t)`` bad evidence to that account; one who
-    does not keeps it as a tip (platform and ``t``) for their next choice. Speakers with
-    no account say nothing.
+    The speaker's opinion is their trust ``t`` in it (step 3's ``opinion_*``); a speaker
+    who asked all their money back from a platform this tick tells of that instead, with
+    trust 0. A listener holding the platform adds ``weight t`` good and ``weight (1 - t)``
+    bad evidence to that account, and ``panic_weight`` more bad if the speaker fled it; one
+    who does not keeps it as a tip for their next review. A listener told of the market
+    becomes aware of it. Speakers with nothing to say say nothing.
 
     Returns:
         The opinions said, in listener order (float32).
@@ -407,25 +486,20 @@ def word_of_mouth(
     count = 0
     for r in range(m):
         j = speakers[r]
-        best = -1.0
-        said_platform = -1
-        opinion = 0.0
-        for k in range(k_max):
-            p = platform[j, k]
-            if p >= 0 and balance[j, k] > best:
-                best = balance[j, k]
-                said_platform = p
-                opinion = beta_mean(a[j, k], b[j, k], g[j], prior_weight)
+        fled = fled_platform[j] >= 0
+        said_platform = fled_platform[j] if fled else opinion_platform[j]
         if said_platform < 0:
             continue
+        opinion = np.float32(0.0) if fled else opinion_trust[j]
         said[count] = opinion
         count += 1
         i = listeners[r]
+        aware[i] = True
         matched = False
         for k in range(k_max):
             if platform[i, k] == said_platform:
                 good[i, k] += weight * opinion
-                bad[i, k] += weight * (1.0 - opinion)
+                bad[i, k] += weight * (1.0 - opinion) + (panic_weight if fled else 0.0)
                 matched = True
         if not matched:
             tip_platform[i] = said_platform
@@ -434,8 +508,10 @@ def word_of_mouth(
 
 
 @njit(cache=True, nogil=True)
-def update_evidence(a, b, good, bad, forgetting, w_plus, w_minus):  # pragma: no cover - numba
-    """In place, one pass: ``a <- lam a + w_plus good``, ``b <- lam b + w_minus bad``.
+def update_evidence(
+    a, b, good, bad, forgetting_good, forgetting_bad, w_plus, w_minus
+):  # pragma: no cover - numba
+    """In place, one pass: ``a <- lam+ a + w+ good``, ``b <- lam- b + w- bad``.
 
     The update of :func:`sim.trust.update_evidence` fused for ``(n, K)`` account arrays
     (numpy needs six passes and two temporaries for it).
@@ -443,5 +519,5 @@ def update_evidence(a, b, good, bad, forgetting, w_plus, w_minus):  # pragma: no
     n, k_max = a.shape
     for i in range(n):
         for k in range(k_max):
-            a[i, k] = forgetting * a[i, k] + w_plus * good[i, k]
-            b[i, k] = forgetting * b[i, k] + w_minus * bad[i, k]
+            a[i, k] = forgetting_good * a[i, k] + w_plus * good[i, k]
+            b[i, k] = forgetting_bad * b[i, k] + w_minus * bad[i, k]

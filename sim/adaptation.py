@@ -51,13 +51,15 @@ class FermiImitation:
     def performance(self, market: Market, kind: str) -> np.ndarray:
         """Each platform's performance since the last round (NaN if not open); a new round."""
         now = self._state(market)
+        n = now["share"].size
         last = self.snapshot
         n_old = last["share"].size
         prev_share = np.append(last["share"], now["share"][n_old:])
         prev_liab = np.append(last["liabilities"], now["liabilities"][n_old:])
         prev_equity = np.append(last["equity"], now["equity"][n_old:])
-        if kind == "growth":
-            result = now["share"] / np.maximum(prev_share, 1e-12) - 1.0
+        if kind == "growth":  # a platform with no share to grow from has not grown
+            ratio = np.divide(now["share"], prev_share, out=np.ones(n), where=prev_share > 0)
+            result = ratio - 1.0
         else:
             result = (now["equity"] - prev_equity) / np.maximum(prev_liab, 1e-12)
         self.snapshot = now

@@ -55,6 +55,11 @@ def _count(default: int, lo: int = 1, doc: str = "") -> Any:
     return field(default=default, metadata={"lo": lo, "doc": doc})
 
 
+def _ev(default: float, doc: str) -> Any:
+    """An evidence weight or other non-negative amount (0 switches its source off)."""
+    return field(default=default, metadata={"lo": 0.0, "open_lo": False, "doc": doc})
+
+
 @dataclass
 class PopulationConfig:
     """Users: who they are at tick 0 and how they behave."""
@@ -67,23 +72,31 @@ class PopulationConfig:
     investable_share: float = _p(0.3, doc="share of wealth that is idle investable money at tick 0")
     initial_investor_share: float = _p(0.5, doc="share of users holding an account at tick 0")
     income_share: float = _p(0.001, doc="new investable money per tick, as a share of wealth")
+    exposure_low: float = _p(0.2, doc="most of their money users put on platforms is U(low, high)")
+    exposure_high: float = _p(0.8, doc="most of their money users put on platforms is U(low, high)")
     threshold_low: float = _p(0.3, doc="withdraw thresholds are U(threshold_low, threshold_high)")
-    threshold_high: float = _p(0.5, doc="withdraw thresholds are U(threshold_low, threshold_high)")
-    institutional_trust_mean: float = _p(0.55, doc="mean initial institutional trust")
+    threshold_high: float = _p(0.7, doc="withdraw thresholds are U(threshold_low, threshold_high)")
+    institutional_trust_mean: float = _p(0.45, doc="mean initial institutional trust (low, seed 1.1)")
     institutional_trust_concentration: float = _pos(20.0, "Beta concentration of it")
     max_accounts: int = _count(3, doc="accounts a user can hold at once")
-    deposit_rate: float = _p(0.15, doc="chance per tick that a user with idle money invests")
+    awareness_rate: float = _p(0.005, doc="chance per tick a user not yet in the market hears of it")
+    deposit_rate: float = _p(0.15, doc="chance per tick that a user reviews where their money is")
     deposit_share: float = _p(0.5, doc="share of idle money invested when a user invests")
+    considered: int = _count(2, lo=0, doc="platforms a reviewing user notices besides own and tips")
+    size_visibility: float = _p(0.5, doc="share of noticing owed to market share, not advertising")
+    switch_threshold: float = _ev(0.6, "utility gap at which a user moves an account elsewhere")
     liquidity_need_rate: float = _p(0.01, doc="chance per tick of a routine withdrawal")
     liquidity_need_share: float = _p(0.3, doc="share of a balance taken in a routine withdrawal")
     choice_temperature: float = _pos(0.5, "softmax temperature of platform choice")
     weight_reputation: float = _pos(1.0, "utility weight of public reputation", open_lo=False)
     weight_yield: float = _pos(5.0, "utility weight of advertised annual yield", open_lo=False)
     weight_trust: float = _pos(3.0, "utility weight of own trust", open_lo=False)
+    weight_user_experience: float = _ev(0.5, "utility weight of ease of use (less friction)")
     initial_satisfaction: float = _p(0.5, doc="satisfaction (and platform ratings) at tick 0")
     satisfaction_smoothing: float = _p(0.1, doc="weight of this tick's outcome in satisfaction")
     incident_delivery: float = _p(0.5, doc="delivery score of a tick with an outage or breach")
-    ux_weight: float = _p(0.3, doc="share of the outcome that is user experience")
+    violation_delivery: float = _p(0.5, doc="delivery score of a tick the platform violated in")
+    ux_weight: float = _p(0.3, doc="share of a delivered outcome owed to user experience")
     complaint_threshold: float = _p(0.4, doc="outcome below which a user may complain")
     complaint_prob: float = _p(0.5, doc="chance a dissatisfied user complains (times literacy)")
 
@@ -103,39 +116,35 @@ class TrustConfig:
     """Beta-reputation trust, its evidence sources, and institutional trust."""
 
     prior_weight: float = _pos(4.0, "k: weight of institutional trust as prior evidence")
-    forgetting: float = _p(0.97, doc="lambda: evidence kept per tick")
+    forgetting_good: float = _p(0.97, doc="lambda+: good evidence kept per tick")
+    forgetting_bad: float = _p(0.995, doc="lambda-: bad evidence kept per tick (remembered longer)")
     w_plus: float = _pos(1.0, "weight of good evidence")
     w_minus: float = _pos(2.5, "weight of bad evidence (> w_plus: trust is lost faster)")
-    own_outcome_evidence: float = _pos(
-        0.25, "good evidence from a payout as promised", lo=0.0, open_lo=False
-    )
-    failed_withdrawal_evidence: float = _pos(
-        6.0, "bad evidence from a failed withdrawal", lo=0.0, open_lo=False
-    )
-    incident_evidence: float = _pos(
-        0.4, "bad evidence from an outage or breach", lo=0.0, open_lo=False
-    )
-    disclosure_evidence: float = _pos(
-        0.5, "evidence from a full disclosure signal", lo=0.0, open_lo=False
-    )
-    disclosure_noise: float = _pos(
-        0.3, "sd of the signal at zero disclosure", lo=0.0, open_lo=False
-    )
-    literacy_noise: float = _pos(0.3, "extra reading noise at zero literacy", lo=0.0, open_lo=False)
-    rating_evidence: float = _pos(0.3, "evidence from fully open ratings", lo=0.0, open_lo=False)
-    news_evidence: float = _pos(
-        1.0, "bad evidence from enforcement news (times g)", lo=0.0, open_lo=False
-    )
-    wom_evidence: float = _pos(0.5, "evidence from a neighbour's opinion", lo=0.0, open_lo=False)
+    public_weight: float = _p(0.5, doc="phi: weight of the public record against own experience")
+    own_outcome_evidence: float = _ev(0.1, "evidence per tick from what a platform delivered")
+    failed_withdrawal_evidence: float = _ev(6.0, "bad evidence from a failed withdrawal")
+    incident_evidence: float = _ev(0.4, "bad evidence from an outage or breach")
+    disclosure_evidence: float = _ev(0.5, "evidence per tick from a full disclosure")
+    disclosure_noise: float = _ev(0.05, "sd of a report's reliability reading at zero disclosure")
+    literacy_noise: float = _ev(0.05, "extra reading noise at zero literacy")
+    rating_evidence: float = _ev(1.0, "evidence from open ratings one unit above the market's")
+    news_evidence: float = _ev(1.0, "bad evidence from enforcement news (times g)")
+    run_evidence: float = _ev(3.0, "bad evidence when a platform pays none of its withdrawals")
+    failure_evidence: float = _ev(5.0, "bad evidence per share of the market lost in a failure")
+    wom_evidence: float = _ev(0.5, "evidence from a neighbour's opinion")
+    panic_evidence: float = _ev(1.0, "bad evidence from a neighbour who fled the same platform")
     wom_contact_rate: float = _p(0.3, doc="chance per tick a user talks to a random neighbour")
-    wom_tip_weight: float = _p(0.5, doc="weight of a neighbour's tip over own prior in choice")
+    wom_tip_weight: float = _p(0.5, doc="weight of a neighbour's tip over the public record")
     promoter_threshold: float = _p(0.65, doc="trust at or above which a neighbour promotes")
     detractor_threshold: float = _p(0.35, doc="trust at or below which a neighbour detracts")
-    institutional_mixing: float = _p(0.05, doc="DeGroot weight of neighbours' system trust")
-    enforcement_gain: float = _p(0.03, doc="rise of system trust toward 1 on enforcement news")
-    collapse_shock: float = _p(0.5, doc="fall of system trust on a disorderly collapse per share")
+    institutional_mixing: float = _p(0.02, doc="DeGroot weight of neighbours' system trust")
+    propensity_anchor: float = _p(0.01, doc="pull of system trust back to one's propensity")
+    calm_gain: float = _p(0.002, doc="rise of system trust toward 1 per calm tick")
+    enforcement_reassurance: float = _p(0.01, doc="rise of system trust per enforcement heard")
+    enforcement_alarm: float = _p(0.02, doc="fall of system trust per enforcement heard")
+    collapse_shock: float = _p(0.5, doc="fall of system trust per share of the market lost")
     orderly_shock_ratio: float = _p(0.3, doc="shock of an orderly wind-down relative to collapse")
-    own_loss_shock: float = _p(0.5, doc="fall of system trust per share of own balance lost")
+    own_loss_shock: float = _p(0.5, doc="fall of system trust (and propensity) per share lost")
     breach_shock: float = _p(0.01, doc="fall of system trust on data-breach news")
 
 
@@ -209,8 +218,11 @@ class PlatformsConfig:
     misconduct_loss: float = _p(0.01, doc="share of free assets lost to misconduct")
     violation_temptation: float = _p(0.05, doc="violation chance per tick, zero compliance/penalty")
     deterrence_scale: float = _pos(0.0005, "expected penalty that cuts temptation by a factor e")
-    violation_gain: float = _p(0.001, doc="gain from a violation as a share of liabilities")
+    violation_harm: float = _p(0.001, doc="share of liabilities a violation takes out of reach")
+    default_passthrough: float = _p(0.25, doc="share of loan losses written off users' balances")
     collapse_failed_share: float = _p(0.02, doc="failed withdrawals / liabilities that collapse")
+    liquidation_capacity: float = _p(0.1, doc="share of its loans a platform can sell in a tick")
+    liquidation_discount: float = _p(0.1, doc="loss on loans sold to pay withdrawals")
     fire_sale_haircut: float = _p(0.6, doc="loss on loans sold in a disorderly collapse")
     orderly_haircut: float = _p(0.15, doc="loss on loans run off in an orderly wind-down")
     exit_haircut: float = _p(0.02, doc="loss on loans of a going concern that exits in order")
@@ -226,19 +238,20 @@ class RegulatorConfig:
     detection_accuracy: float = _p(0.6, doc="chance an inspection finds what is there (RegTech)")
     penalty: float = _p(0.01, doc="fine as a share of the platform's liabilities")
     shutdown_after: int = _count(3, doc="penalties before suspension and orderly wind-down")
+    remediation: float = _p(0.3, doc="share of the gap to full compliance a penalty orders closed")
     violation_memory: int = _count(8, doc="ticks an undetected violation stays findable")
     disclosure_mandate: float = _p(0.3, doc="enforced minimum disclosure lever")
     custody_requirement: float = _p(0.5, doc="share of user funds held by a custodian")
     early_warning: float = _p(0.3, doc="RegTech flag chance per tick (times detection accuracy)")
-    suspension_ticks: int = _count(4, doc="ticks a suspended platform runs off before wind-down")
+    suspension_ticks: int = _count(4, doc="ticks of a suspension (withdrawals stayed) before wind-down")
     complaint_response: float = _p(0.5, doc="inspection odds per unit complaint intensity")
     complaint_saturation: float = _pos(0.05, "complaints / users at which response saturates")
     education_rate: float = _p(0.0005, doc="literacy gain toward 1 per tick")
     news_reach: float = _p(0.5, doc="share of users who hear enforcement news")
     rebuttal: bool = True
-    rebuttal_delay: int = _count(4, lo=0, doc="ticks before a false rumour is rebutted")
+    rebuttal_delay: int = _count(2, lo=0, doc="ticks before a false rumour is rebutted")
     rebuttal_reach: float = _p(0.6, doc="share of users a rebuttal reaches per tick")
-    rule_lag: int = _count(26, doc="ticks before a new product line comes under the rules")
+    rule_lag: int = _count(52, doc="ticks before a new product line comes under the rules")
     peer_audit_rate: float = _p(0.0, doc="chance per tick of an industry peer audit")
     peer_audit_accuracy: float = _p(0.5, doc="chance a peer audit finds a violation")
     blacklist: bool = False
@@ -373,6 +386,10 @@ def _check_relations(cfg: Config) -> None:
     if pop.threshold_low > pop.threshold_high:
         raise ConfigError(
             "population.threshold_low", pop.threshold_low, f"<= threshold_high={pop.threshold_high}"
+        )
+    if pop.exposure_low > pop.exposure_high:
+        raise ConfigError(
+            "population.exposure_low", pop.exposure_low, f"<= exposure_high={pop.exposure_high}"
         )
     if plat.default_rate_low > plat.default_rate_high:
         raise ConfigError(

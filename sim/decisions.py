@@ -1,20 +1,25 @@
-"""Step 3: users decide: withdrawal requests, then platform choice and deposits.
+"""Step 3: users decide: withdrawal requests, then platform choice, deposits and switches.
 
-A user asks for the whole balance where trust is below their threshold (or the platform
-is being closed), a share of it on a routine liquidity need; users with idle money choose
-a platform by a softmax over public reputation, advertised yield and their own trust
-(MODEL.md step 3). The passes over accounts are the kernels of :mod:`sim.accounts`.
+A user asks for the whole balance where trust is below their threshold, a share of it on
+a routine liquidity need; withdrawals from a suspended platform are stayed. Users who
+know of the market review where their money is now and then: they weigh the platforms
+they hold, a neighbour's tip and a few they notice (market presence and advertising),
+choose by a softmax over public reputation, yield, ease of use and trust, deposit up to
+the share of their money they are prepared to put on platforms, and move an account they
+like much less than their choice (MODEL.md step 3). The passes over accounts are the
+kernels of :mod:`sim.accounts`.
 """
 
 import numpy as np
 
 from sim import accounts
-from sim.config import Config, PopulationConfig
-from sim.market import CODE, Market, Status
+from sim.config import LEVER_INDEX, Config, PopulationConfig
+from sim.market import Market
 from sim.operations import lend_excess
 from sim.population import F32, Population
 
 Requests = tuple[np.ndarray, np.ndarray, np.ndarray]  # users, slots, amounts
+UX = LEVER_INDEX["user_experience"]
 
 
 def decide_withdrawals(
@@ -22,14 +27,15 @@ def decide_withdrawals(
     prior_weight: float,
     routine_rate: float,
     routine_share: float,
-    forced: np.ndarray,
+    frozen: np.ndarray,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Every slot's trust, and who asks for money back.
+    """Every slot's trust, who asks for money back, and what each user would say.
 
-    A user withdraws the whole balance where trust is below their threshold (or the
-    platform is being closed, ``forced``), and a share of it on a routine liquidity need
-    (chance ``routine_rate`` per tick).
+    A user withdraws the whole balance where trust is below their threshold, and a share
+    of it on a routine liquidity need (chance ``routine_rate`` per tick); nothing is asked
+    of a platform whose withdrawals are ``frozen``. Writes ``pop.opinion_*`` and
+    ``pop.fled_platform`` for word of mouth.
 
     Returns:
         ``(trust, users, slots, amounts)``: ``(n, K)`` trust and the requests.
@@ -44,67 +50,92 @@ def decide_withdrawals(
         pop.institutional_trust,
         pop.withdraw_threshold,
         F32(prior_weight),
-        forced,
+        frozen,
         need,
         routine_share,
         trust,
+        pop.opinion_platform,
+        pop.opinion_trust,
+        pop.fled_platform,
     )
     return trust, users, slots, amounts
 
 
+def presence(market: Market, accepting: np.ndarray, size_visibility: float) -> np.ndarray:
+    """Cumulative chance of noticing each platform: part market share, part advertising."""
+    n_open = int(accepting.sum())
+    if n_open == 0:
+        return np.zeros(len(market))
+    liabilities = np.where(accepting, market.liabilities, 0.0)
+    total = float(liabilities.sum())
+    share = liabilities / total if total > 0 else accepting / n_open
+    weight = size_visibility * share + (1.0 - size_visibility) * accepting / n_open
+    return np.cumsum(weight)
+
+
 def choose_and_deposit(
     pop: Population,
+    market: Market,
     trust: np.ndarray,
-    open_platforms: np.ndarray,
-    reputation: np.ndarray,
-    advertised_yield: np.ndarray,
-    cfg: PopulationConfig,
-    tip_weight: float,
+    cfg: Config,
     rng: np.random.Generator,
     candidates: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Users with idle money choose a platform and deposit.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Reviewing users choose among the platforms they know of and deposit; some switch.
 
-    Utility of platform ``j`` for user ``i`` is
-    ``w_rep reputation_j + w_yield yield_j + w_trust trust_ij``, where ``trust_ij`` is
-    the account's trust if ``i`` holds ``j``, a mix of prior and a neighbour's tip if
-    ``j`` was recommended, and the prior ``g_i`` otherwise. The choice is a softmax; the
-    user deposits ``deposit_share`` of idle money only if their trust in the chosen
-    platform reaches their threshold, and holds at most ``max_accounts`` accounts.
-    ``candidates`` (a mask) replaces the per-tick ``deposit_rate`` draw, e.g. for the
-    initial investors.
+    Candidates are users who know of the market, review this tick (chance
+    ``deposit_rate``) and have idle money, or the ``candidates`` mask (the initial
+    investors). See :func:`sim.accounts.choose_and_deposit` for the rule.
 
     Returns:
-        ``(users, platforms, amounts)`` of the deposits made (balances already updated).
+        ``(users, platforms, amounts, (switch_users, switch_slots))`` of the deposits
+        made (balances already updated) and of the switches asked for.
     """
+    pcfg, tcfg = cfg.population, cfg.trust
     if candidates is None:
-        candidates = rng.random(pop.n, dtype=F32) < cfg.deposit_rate
+        candidates = pop.aware & (rng.random(pop.n, dtype=F32) < pcfg.deposit_rate)
     users = np.flatnonzero(candidates & (pop.cash > 0))
-    uniforms = rng.random(users.size)
-    if not open_platforms.any() or users.size == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
-    base = cfg.weight_reputation * reputation + cfg.weight_yield * advertised_yield
-    choice, amounts = accounts.choose_and_deposit(
+    uniforms = rng.random((users.size, pcfg.considered + 1))
+    accepting = market.accepting()
+    empty = np.empty(0, np.int64)
+    if not accepting.any() or users.size == 0:
+        return empty, empty, np.empty(0), (empty, empty)
+    base = (
+        pcfg.weight_reputation * market.reputation()
+        + pcfg.weight_yield * market.advertised_yields()
+        + pcfg.weight_user_experience * market.levers[:, UX]
+    )
+    phi = tcfg.public_weight
+    chosen, amounts, switch_users, switch_slots = accounts.choose_and_deposit(
         users,
         pop.platform,
         trust,
+        pop.a,
+        pop.b,
         pop.institutional_trust,
         pop.tip_platform,
         pop.tip_trust,
         base.astype(np.float64),
-        open_platforms,
-        cfg.weight_trust,
-        tip_weight,
-        cfg.choice_temperature,
+        accepting,
+        (phi * market.public_good).astype(F32),
+        (phi * market.public_bad).astype(F32),
+        presence(market, accepting, pcfg.size_visibility),
+        pcfg.considered,
+        F32(tcfg.prior_weight),
+        pcfg.weight_trust,
+        tcfg.wom_tip_weight,
+        pcfg.choice_temperature,
         pop.withdraw_threshold,
+        pop.exposure,
         uniforms,
         pop.cash,
         pop.balance,
         pop.ever_invested,
-        cfg.deposit_share,
+        pcfg.deposit_share,
+        pcfg.switch_threshold,
     )
-    go = choice >= 0
-    return users[go], choice[go], amounts[go]
+    go = chosen >= 0
+    return users[go], chosen[go], amounts[go], (switch_users, switch_slots)
 
 
 def _receive(market: Market, platforms: np.ndarray, amounts: np.ndarray) -> np.ndarray:
@@ -117,7 +148,7 @@ def _receive(market: Market, platforms: np.ndarray, amounts: np.ndarray) -> np.n
 def decide(
     population: Population, market: Market, cfg: Config, rng: np.random.Generator
 ) -> Requests:
-    """MODEL.md step 3: withdrawal requests (returned for step 4), then deposits.
+    """MODEL.md step 3: withdrawal requests and switches (returned for step 4), deposits.
 
     Args:
         population: The users (balances and cash change with the deposits).
@@ -126,30 +157,33 @@ def decide(
         rng: The users' generator.
     """
     pcfg = cfg.population
-    forced = market.status == CODE[Status.SUSPENDED]
-    trust, *requests = decide_withdrawals(
+    trust, users, slots, amounts = decide_withdrawals(
         population,
         cfg.trust.prior_weight,
         pcfg.liquidity_need_rate,
         pcfg.liquidity_need_share,
-        forced,
+        market.is_frozen,
         rng,
     )
-    _, platforms, amounts = choose_and_deposit(
-        population,
-        trust,
-        market.accepting(),
-        market.reputation(),
-        market.advertised_yields(),
-        pcfg,
-        cfg.trust.wom_tip_weight,
-        rng,
+    unaware = ~population.aware
+    population.aware |= unaware & (rng.random(population.n, dtype=F32) < pcfg.awareness_rate)
+    _, platforms, deposits, (switch_users, switch_slots) = choose_and_deposit(
+        population, market, trust, cfg, rng
     )
-    per_platform = _receive(market, platforms, amounts)
+    per_platform = _receive(market, platforms, deposits)
     market.this_tick.flows.deposits += float(per_platform.sum())
     market.liabilities = market.liabilities + per_platform
-    users, slots, amounts = requests
-    return users, slots, amounts
+    # A switch asks for the whole balance, unless the account has a request already.
+    asked = np.zeros(population.platform.shape, dtype=bool)
+    asked[users, slots] = True
+    new = ~asked[switch_users, switch_slots]
+    switch_users, switch_slots = switch_users[new], switch_slots[new]
+    market.this_tick.switches = int(switch_users.size)
+    return (
+        np.concatenate([users, switch_users]),
+        np.concatenate([slots, switch_slots]),
+        np.concatenate([amounts, population.balance[switch_users, switch_slots]]),
+    )
 
 
 def initial_deposits(
@@ -157,21 +191,14 @@ def initial_deposits(
 ) -> None:
     """Tick 0: a share of users already hold an account, chosen by the usual rule.
 
-    The deposits are not counted as a flow; platforms then lend out what they do not
-    keep in reserve.
+    They, and only they, know of the market. The deposits are not counted as a flow;
+    platforms then lend out what they do not keep in reserve.
     """
     investors = rng.random(population.n) < cfg.population.initial_investor_share
+    population.aware |= investors
     trust = population.trust(cfg.trust.prior_weight)
-    _, platforms, amounts = choose_and_deposit(
-        population,
-        trust,
-        market.is_open,
-        market.reputation(),
-        market.advertised_yields(),
-        cfg.population,
-        cfg.trust.wom_tip_weight,
-        rng,
-        candidates=investors,
+    _, platforms, amounts, _ = choose_and_deposit(
+        population, market, trust, cfg, rng, candidates=investors
     )
     _receive(market, platforms, amounts)
     market.liabilities = population.liabilities(len(market))

@@ -1,10 +1,23 @@
-"""Step 6: what users learn this tick, as good and bad evidence per account.
+"""Step 6: what users learn this tick, as good and bad evidence per account, and system trust.
 
-Sources (MODEL.md step 6): the user's own outcome (a payout as promised is good evidence,
-a failed withdrawal strong bad evidence), incidents at the platform, the platform's
-disclosure (a noisy reading of its health; noise falls with the disclosure lever and
-with the user's literacy), published ratings, enforcement news (believed in proportion
-to institutional trust) and word of mouth from one random neighbour.
+Every source is read as evidence on one question, "will this platform keep its promise?"
+(the beta-reputation of :mod:`sim.trust`), so a signal that a platform keeps 97% of its
+promise is mostly good evidence and a little bad:
+
+* personal: what the platform delivered of its promise this tick (``paid_share``; a stay
+  on withdrawals delivers nothing), a failed withdrawal (strong bad evidence), a rumour one
+  believes, a neighbour's opinion or news that the neighbour fled the platform;
+* public (the platform's public record, which also shapes trust in platforms a user has
+  never used): its disclosure, a reading of its reliability (cover of liabilities times
+  the share of the loan book that does not go bad; a fraud reports full cover) whose noise
+  falls with the disclosure lever and the user's literacy; its published rating against
+  the market's, where ratings are open; incidents; enforcement news (believed as far as a
+  user trusts the system); the queue of withdrawals against its cash; and the sector's
+  failures (the money lost anywhere in the market is bad news for every platform).
+
+System (institutional) trust falls with failures and losses, with exposed wrongdoing and
+with one's own losses, rises slowly in calm ticks and with the regulator seen to act, and
+is averaged with neighbours (DeGroot).
 """
 
 import numpy as np
@@ -17,6 +30,9 @@ from sim.population import F32, Population
 from sim.trust import nudge
 from sim.wom import degroot_step, net_promoter
 
+DISCLOSURE = LEVER_INDEX["disclosure"]
+OPENNESS = LEVER_INDEX["rating_openness"]
+
 
 def inform(
     population: Population,
@@ -25,25 +41,30 @@ def inform(
     trust: TrustConfig,
     enforced: list[int],
     news_reach: float,
+    recovery_rate: float,
     rng: np.random.Generator,
     rumour_rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """MODEL.md step 6: this tick's evidence, rumours, word of mouth, system trust.
 
     Args:
-        population: The users (tips and institutional trust change).
-        market: The platforms and the tick's outcomes; writes the word-of-mouth score.
+        population: The users (tips, awareness and institutional trust change).
+        market: The platforms and the tick's outcomes; writes the public record and the
+            word-of-mouth score.
         network: The users' contacts.
         trust: The evidence weights.
         enforced: Platforms penalised or shut for fraud this tick (enforcement news).
         news_reach: Share of users the news reaches.
+        recovery_rate: Share of a defaulted loan recovered (what a disclosure reports).
         rng: The information generator.
         rumour_rng: The rumours' generator.
 
     Returns:
         ``(good, bad)``: ``(n, K)`` evidence for step 7.
     """
-    good, bad, reached = gather_evidence(population, market, trust, enforced, news_reach, rng)
+    good, bad, reached = gather_evidence(
+        population, market, trust, enforced, news_reach, recovery_rate, rng
+    )
     for rumour in market.rumours:
         if rumour.live:
             rumour.advance(market, population, network, bad, rumour_rng)
@@ -52,39 +73,80 @@ def inform(
     return good, bad
 
 
+def reliability(market: Market, recovery_rate: float) -> np.ndarray:
+    """What a full disclosure reveals: the share of its promise a platform can keep.
+
+    ``cover x (1 - annual loss rate of the loan book)``, cover = assets / liabilities
+    capped at 1. A fraud reports full cover (its loan book is what it is).
+    """
+    rm = market.levers[:, LEVER_INDEX["risk_management"]]
+    cfg = market.cfg
+    default_rate = (market.base_default + market.product_default) * (
+        1.0 - cfg.risk_management_effect * rm
+    )
+    loss = np.clip(default_rate * market.default_multiplier * (1.0 - recovery_rate), 0.0, 1.0)
+    cover = np.where(market.fraudulent, 1.0, market.health())
+    return cover * (1.0 - loss)
+
+
+def initial_public_record(market: Market, t: TrustConfig, recovery_rate: float) -> None:
+    """Tick 0: each platform's public record as its disclosures would have built it.
+
+    The record is the steady state of the tick-0 disclosure signal (read without noise),
+    ``A* = w+ good / (1 - lam+)``, ``B* = w- bad / (1 - lam-)``: the market did not begin
+    at tick 0, and the first investors chose knowing what the platforms had published.
+    """
+    weight = t.disclosure_evidence * market.effective_disclosure() * market.is_open
+    read = np.clip(reliability(market, recovery_rate), 0.0, 1.0)
+    market.public_good = t.w_plus * weight * read / max(1.0 - t.forgetting_good, 1e-9)
+    market.public_bad = t.w_minus * weight * (1.0 - read) / max(1.0 - t.forgetting_bad, 1e-9)
+
+
 def gather_evidence(
     pop: Population,
     market: Market,
     t: TrustConfig,
     enforced: list[int],
     news_reach: float,
+    recovery_rate: float,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Good and bad evidence ``(n, K)`` from outcomes, incidents, disclosure, ratings, news.
+    """Good and bad evidence ``(n, K)`` from this tick's outcomes and the public record.
 
     Per-platform parts are assembled here, then one fused pass (``accounts.evidence``)
-    spreads them over the accounts with each user's reading noise and news exposure.
+    spreads them over the accounts with each user's reading noise and news exposure. The
+    public part also extends each platform's public record (``public_good``,
+    ``public_bad``), with the forgetting and weights of account evidence.
 
     Returns:
         ``(good, bad, reached)``: the evidence, and who heard enforcement news.
     """
     n_plat = len(market)
+    now = market.this_tick
     is_open = market.is_open.astype(np.float64)
+    operating = market.is_operating.astype(np.float64)
     levers = market.effective_levers()
-    disclosure = levers[:, LEVER_INDEX["disclosure"]] * is_open
-    openness = levers[:, LEVER_INDEX["rating_openness"]] * is_open
-    # Own outcome: an open platform pays as promised (failed slots are corrected below).
-    good_base = t.own_outcome_evidence * is_open
-    # Incidents: outages and breaches are felt by users; misconduct only if disclosed.
+    disclosure = levers[:, DISCLOSURE] * is_open
+    openness = levers[:, OPENNESS] * is_open
+    # Published ratings, read against the market's.
+    above = market.rating - market.market_rating()
+    rating_good = t.rating_evidence * openness * np.maximum(above, 0.0)
+    rating_bad = t.rating_evidence * openness * np.maximum(-above, 0.0)
+    # Incidents: outages and breaches are seen; misconduct only as far as disclosed.
     felt = (market.outage | market.breach) + market.misconduct * disclosure
-    bad_base = t.incident_evidence * felt
-    # Published ratings, where the platform opens them.
-    good_base = good_base + t.rating_evidence * openness * market.rating
-    bad_base = bad_base + t.rating_evidence * openness * (1.0 - market.rating)
-    # Disclosure: a reading of health = assets / liabilities; the common noise of a
-    # report falls with disclosure, the personal noise with literacy.
-    health = market.health()
+    public_bad = (
+        rating_bad
+        + t.incident_evidence * felt
+        + t.run_evidence * market.run_pressure * is_open
+        + t.failure_evidence * now.failure_news * operating
+    )
+    # Own outcome: what was delivered of the promise (a stay delivers nothing).
+    good_base = t.own_outcome_evidence * market.paid_share * operating + rating_good
+    bad_base = t.own_outcome_evidence * (1.0 - market.paid_share) * operating + public_bad
+    # Disclosure: a reading of reliability; the common noise of a report falls with
+    # disclosure, the personal noise with literacy.
     common = rng.standard_normal(n_plat) * t.disclosure_noise * (1.0 - disclosure)
+    signal = reliability(market, recovery_rate) + common
     uniforms = rng.random(pop.n, dtype=F32)
     # Enforcement news: bad news about the penalised platform, believed as far as the
     # user trusts the system.
@@ -92,6 +154,7 @@ def gather_evidence(
     news_bad[enforced] = t.news_evidence
     no_news = np.zeros(pop.n, dtype=bool)
     reached = rng.random(pop.n, dtype=F32) < news_reach if enforced else no_news
+    weight = t.disclosure_evidence * disclosure
     good = np.empty(pop.platform.shape, dtype=F32)
     bad = np.empty(pop.platform.shape, dtype=F32)
     accounts.evidence(
@@ -101,8 +164,8 @@ def gather_evidence(
         F32(t.literacy_noise),
         good_base.astype(F32),
         bad_base.astype(F32),
-        (t.disclosure_evidence * disclosure).astype(F32),
-        (health + common).astype(F32),
+        weight.astype(F32),
+        signal.astype(F32),
         news_bad.astype(F32),
         reached,
         pop.institutional_trust,
@@ -110,11 +173,17 @@ def gather_evidence(
         bad,
     )
     # A failed withdrawal is no payout and strong bad evidence.
-    users, slots = market.this_tick.failed_requests
+    users, slots = now.failed_requests
     still_held = pop.platform[users, slots] >= 0
     users, slots = users[still_held], slots[still_held]
     good[users, slots] = np.maximum(good[users, slots] - F32(t.own_outcome_evidence), 0.0)
     bad[users, slots] += F32(t.failed_withdrawal_evidence)
+    # The public record: the same public signals, read without a user's own noise.
+    read = np.clip(signal, 0.0, 1.0)
+    public_good = weight * read + rating_good
+    public_bad = public_bad + weight * (1.0 - read) + news_bad
+    market.public_good = t.forgetting_good * market.public_good + t.w_plus * public_good
+    market.public_bad = t.forgetting_bad * market.public_bad + t.w_minus * public_bad
     return good, bad, reached
 
 
@@ -128,8 +197,9 @@ def word_of_mouth(
 ) -> float:
     """Some users hear one random neighbour on the platform that neighbour uses most.
 
-    A listener holding that platform takes the neighbour's trust as evidence; one who
-    does not keeps it as a tip for their next platform choice.
+    A listener holding that platform takes the neighbour's trust as evidence (and more bad
+    evidence if the neighbour fled it); one who does not keeps it as a tip for their next
+    review, and has heard of the market.
 
     Returns:
         The word-of-mouth net score of what was said this tick.
@@ -141,16 +211,16 @@ def word_of_mouth(
         listeners,
         speakers,
         pop.platform,
-        pop.a,
-        pop.b,
-        pop.balance,
-        pop.institutional_trust,
-        F32(t.prior_weight),
+        pop.opinion_platform,
+        pop.opinion_trust,
+        pop.fled_platform,
         F32(t.wom_evidence),
+        F32(t.panic_evidence),
         good,
         bad,
         pop.tip_platform,
         pop.tip_trust,
+        pop.aware,
     )
     score, _ = net_promoter(said, t.promoter_threshold, t.detractor_threshold)
     return score
@@ -164,26 +234,41 @@ def update_institutional_trust(
     enforced: list[int],
     reached: np.ndarray,
 ) -> None:
-    """Move system trust: losses and collapses lower it, enforcement news raises it.
+    """Move system trust, average it with neighbours, anchor it to one's propensity.
 
-    Then users average it with their neighbours (one DeGroot step).
+    ``g <- g + U (1 - g) - D g``. ``D`` gathers the sector's losses in closures (orderly
+    ones count less), data breaches, the alarm of wrongdoing exposed by enforcement news
+    and the share of one's own money lost (which also scars the user's propensity to
+    trust). ``U`` is the slow rise of a calm tick (no money
+    lost anywhere, no breach) and the reassurance of seeing the regulator act. Then one
+    DeGroot step with the neighbours and a Friedkin-Johnsen pull ``s (g0 - g)`` toward the
+    user's propensity to trust ``g0`` (Friedkin & Johnsen 1990).
     """
     g = pop.institutional_trust
     now = market.this_tick
     breaches = int(market.breach.sum())
-    shock = F32(min(1.0, now.sector_shock + t.breach_shock * breaches))
-    lost = now.user_loss.any()
-    if shock > 0 or lost or enforced:  # most ticks nothing moves it
-        down = np.full(pop.n, shock, dtype=F32)
-        if lost:
-            at_stake = now.user_loss + pop.balance.sum(axis=1)
-            share = np.divide(now.user_loss, at_stake, out=np.zeros(pop.n), where=at_stake > 0)
-            down += (t.own_loss_shock * share).astype(F32)
-            np.clip(down, 0.0, 1.0, out=down)
-        up = np.zeros(pop.n, dtype=F32)
-        if enforced:
-            actions = len(enforced)
-            up[reached] = 1.0 - (1.0 - t.enforcement_gain) ** actions
-            up *= F32(1.0) - down
-        nudge(g, up, down)
+    shock = min(1.0, now.sector_shock + t.breach_shock * breaches)
+    down = np.full(pop.n, shock, dtype=F32)
+    lost = now.user_loss > 0
+    if lost.any():
+        at_stake = now.user_loss + pop.balance.sum(axis=1)
+        share = np.divide(now.user_loss, at_stake, out=np.zeros(pop.n), where=at_stake > 0)
+        scar = (t.own_loss_shock * share).astype(F32)
+        down += scar
+        # An experience effect: losing money lowers one's propensity to trust for good
+        # (Malmendier & Nagel 2011), so neighbours and calm times bring it back only so far.
+        pop.trust_propensity *= F32(1.0) - np.minimum(scar, F32(1.0))
+    calm = now.sector_shock == 0.0 and breaches == 0
+    up = np.where(lost, F32(0.0), F32(t.calm_gain if calm else 0.0)).astype(F32)
+    if enforced:
+        actions = len(enforced)
+        up[reached] += 1.0 - (1.0 - t.enforcement_reassurance) ** actions
+        down[reached] += 1.0 - (1.0 - t.enforcement_alarm) ** actions
+    np.clip(down, 0.0, 1.0, out=down)
+    np.clip(up, 0.0, 1.0, out=up)
+    up *= F32(1.0) - down
+    nudge(g, up, down)
     degroot_step(network.weights, g, t.institutional_mixing, network.has_neighbours)
+    # Friedkin-Johnsen anchoring: users keep a pull toward their own propensity to trust,
+    # so neighbours' views do not erase who they are (persistent disagreement).
+    g += F32(t.propensity_anchor) * (pop.trust_propensity - g)

@@ -2,12 +2,14 @@
 
 Two identities hold every tick (tested in ``tests/test_ledger.py``):
 
-* users: ``d(cash + balances) = income + interest_credited - fees - user_losses``;
-  for balances alone (assets under management)
-  ``d(balances) = deposits - withdrawals - user_losses + interest_credited - fees``.
+* users: ``d(cash + balances) = income + interest_credited - fees - default_passthrough
+  - user_losses``; for balances alone (assets under management)
+  ``d(balances) = deposits - withdrawals - user_losses + interest_credited - fees
+  - default_passthrough``.
 * platforms: ``d(cash + loans) = deposits - withdrawals + loan_interest
   - default_losses - lever_costs - penalties - fraud_diverted - misconduct_losses
-  + violation_gains - fire_sale_losses - equity_distributed``.
+  - violation_harm - fire_sale_losses - liquidation_losses - equity_distributed
+  + capital_injected``.
 """
 
 from dataclasses import asdict, dataclass
@@ -30,9 +32,12 @@ class TickFlows:
     penalties: float = 0.0
     fraud_diverted: float = 0.0
     misconduct_losses: float = 0.0
-    violation_gains: float = 0.0
+    violation_harm: float = 0.0
     fire_sale_losses: float = 0.0
+    liquidation_losses: float = 0.0
     equity_distributed: float = 0.0
+    default_passthrough: float = 0.0
+    capital_injected: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         """The flows as a plain dict."""
@@ -40,12 +45,23 @@ class TickFlows:
 
     def user_wealth_change(self) -> float:
         """What the users' cash plus balances should have changed by."""
-        return self.income + self.interest_credited - self.fees - self.user_losses
+        return (
+            self.income
+            + self.interest_credited
+            - self.fees
+            - self.default_passthrough
+            - self.user_losses
+        )
 
     def aum_change(self) -> float:
         """What the users' balances (assets under management) should have changed by."""
         return (
-            self.deposits - self.withdrawals - self.user_losses + self.interest_credited - self.fees
+            self.deposits
+            - self.withdrawals
+            - self.user_losses
+            + self.interest_credited
+            - self.fees
+            - self.default_passthrough
         )
 
     def platform_assets_change(self) -> float:
@@ -59,7 +75,9 @@ class TickFlows:
             - self.penalties
             - self.fraud_diverted
             - self.misconduct_losses
-            + self.violation_gains
+            - self.violation_harm
             - self.fire_sale_losses
+            - self.liquidation_losses
             - self.equity_distributed
+            + self.capital_injected
         )

@@ -73,8 +73,13 @@ class TickState:
         failed_count: Number of failed requests (step 4).
         user_loss: Per-user money lost in closures (resolution, any step).
         sector_shock: Fall of system trust owed to this tick's closures (resolution).
+        failure_news: Share of the market's money lost in this tick's closures (resolution).
         rumour_withdrawals: Money believers asked back from a rumour's target (step 4).
+        panic_withdrawals: Whole-balance requests this tick (step 4).
+        switches: Accounts users moved to a platform they prefer (step 3).
         wom_net: Word-of-mouth net score (step 6).
+        accounts: The account statistics of the indicators, tallied by step 8's pass
+            (nothing changes users' accounts after it); ``None`` before step 8 runs.
     """
 
     flows: TickFlows
@@ -83,8 +88,12 @@ class TickState:
     failed_count: int
     user_loss: np.ndarray
     sector_shock: float = 0.0
+    failure_news: float = 0.0
     rumour_withdrawals: float = 0.0
+    panic_withdrawals: int = 0
+    switches: int = 0
     wom_net: float = 0.0
+    accounts: Any = None
 
     @classmethod
     def fresh(cls, n_users: int, slots: int) -> "TickState":
@@ -100,11 +109,12 @@ class TickState:
 
 # Per-platform arrays: name -> (dtype, value of a new row). Levers are (P, 5); strategy
 # names and open violations are lists. Who writes each: operations (step 2: cash, loans,
-# incidents, violated, operated, violations_open), settlement and resolution (step 4 and
-# any closure: cash, loans, status, liabilities), the regulator (step 5: flagged,
-# blacklisted, violations_detected, status, suspended_until, sandbox_review), events
-# (step 1), satisfaction (step 8: rating, complaints, holders), adaptation (step 9: levers,
-# base_yield, strategy, cash).
+# incidents, violated, operated, violations_open, paid_share), settlement and resolution
+# (step 4 and any closure: cash, loans, status, liabilities, run_pressure), the regulator
+# (step 5: flagged, blacklisted, violations_detected, status, suspended_until,
+# sandbox_review, levers by remediation), events (step 1), information (step 6: the public
+# record public_good/public_bad), satisfaction (step 8: rating, complaints, holders),
+# adaptation (step 9: levers, base_yield, strategy, cash).
 _ARRAYS: dict[str, tuple[Any, Any]] = {
     "base_yield": (np.float64, 0.0),
     "yield_premium": (np.float64, 0.0),
@@ -133,6 +143,10 @@ _ARRAYS: dict[str, tuple[Any, Any]] = {
     "product_temptation": (np.float64, 1.0),
     "product_until": (np.int64, -1),
     "liabilities": (np.float64, 0.0),
+    "paid_share": (np.float64, 1.0),
+    "run_pressure": (np.float64, 0.0),
+    "public_good": (np.float64, 0.0),
+    "public_bad": (np.float64, 0.0),
     "rating": (np.float64, 0.0),
     "complaints": (np.int64, 0),
     "holders": (np.int64, 0),
@@ -173,6 +187,7 @@ class Market:
         self.event_log: list[dict[str, Any]] = []
         self.rumours: list = []  # sim.events.rumour.LiveRumour, live and past
         self.default_multiplier = 1.0  # a macro shock raises default rates (events)
+        self.run_closures = 0
         self.sandbox_admissions = 0
         self.sandbox_graduations = 0
         self.user_losses_cum = 0.0
@@ -220,6 +235,8 @@ class Market:
             cash=self.capital,
             rating=rating,
         )
+        if self.tick > 0:  # an entrant's owners bring its capital into the market
+            self.this_tick.flows.capital_injected += self.capital
         for name, value in row.items():
             setattr(self, name, np.append(getattr(self, name), value))
         self.levers = np.vstack([self.levers, levers[None, :]])
@@ -233,6 +250,11 @@ class Market:
     def is_open(self) -> np.ndarray:
         """Which platforms operate and take deposits (active or in a sandbox)."""
         return self.status <= _LAST_OPEN
+
+    @property
+    def is_frozen(self) -> np.ndarray:
+        """Which platforms' withdrawals are stayed (suspended, awaiting resolution)."""
+        return self.status == CODE[Status.SUSPENDED]
 
     @property
     def is_operating(self) -> np.ndarray:

@@ -62,6 +62,24 @@ class AccountSummary:
     satisfaction_sum: float
     ever_invested_users: int
 
+    @classmethod
+    def of(cls, stats: tuple) -> "AccountSummary":
+        """From the kernels' ``(scalars, histogram, platform trust sums, holders)``."""
+        scalars, histogram, plat_trust, plat_holders = stats
+        count, trust_sum, trust_balance, balance_sum, invested, sat_sum, ever = scalars
+        return cls(
+            int(count),
+            float(trust_sum),
+            float(trust_balance),
+            float(balance_sum),
+            histogram,
+            plat_trust,
+            plat_holders.astype(np.int64),
+            int(invested),
+            float(sat_sum),
+            int(ever),
+        )
+
     def quantile(self, q: float) -> float:
         """Quantile of account trust from the histogram (bin midpoint)."""
         if self.count == 0:
@@ -81,10 +99,12 @@ class State:
 
     @functools.cached_property
     def summary(self) -> AccountSummary:
-        """The tick's :class:`AccountSummary` (one pass over the accounts)."""
+        """The tick's :class:`AccountSummary`: step 8's tally, else one pass (tick 0)."""
+        if self.market.this_tick.accounts is not None:
+            return self.market.this_tick.accounts
         pop = self.population
-        return AccountSummary(
-            *accounts.account_summary(
+        return AccountSummary.of(
+            accounts.account_summary(
                 pop.platform,
                 pop.a,
                 pop.b,
@@ -294,6 +314,30 @@ def rumour_spreaders(s: State) -> float:
 def rumour_withdrawals(s: State) -> float:
     """Money believers of a live rumour asked back from its target this tick."""
     return s.market.this_tick.rumour_withdrawals
+
+
+@metric("panic_withdrawals")
+def panic_withdrawals(s: State) -> float:
+    """Requests for a whole balance this tick (distrust, or a switch to another platform)."""
+    return s.market.this_tick.panic_withdrawals
+
+
+@metric("switches")
+def switches(s: State) -> float:
+    """Accounts users asked to move to a platform they prefer this tick."""
+    return s.market.this_tick.switches
+
+
+@metric("runs_cum")
+def runs_cum(s: State) -> float:
+    """Platforms closed by a run so far."""
+    return s.market.run_closures
+
+
+@metric("aware_share")
+def aware_share(s: State) -> float:
+    """Share of users who know of the market (its potential investors)."""
+    return float(s.population.aware.mean())
 
 
 @metric("sandbox_admissions")

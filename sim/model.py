@@ -76,6 +76,7 @@ class TrustModel(mesa.Model):
         self.events = EventContext(
             self.market, pop, self.regulator.policy, cfg, self.rngs["events"], self.resolver
         )
+        information.initial_public_record(self.market, cfg.trust, cfg.platforms.recovery_rate)
         decisions.initial_deposits(pop, self.market, cfg, self.rngs["population"])
         # Step 9: callables (market, rng) run every ``adaptation.every`` ticks when
         # enabled; Fermi imitation by default, and a hook for other adaptation rules.
@@ -111,7 +112,9 @@ class TrustModel(mesa.Model):
             market, pop, cfg, self.regulator.expected_penalty(), rngs["platforms"]
         )
         requests = decisions.decide(pop, market, cfg, rngs["users"])  # 3
-        withdrawals.settle(pop, market, requests, self.resolver, rngs["settlement"])  # 4
+        withdrawals.settle(  # 4
+            pop, market, requests, self.resolver, cfg.platforms, rngs["settlement"]
+        )
         self.regulator.act(market, pop, cfg.platforms, self.resolver, rngs["regulator"])  # 5
         good, bad = information.inform(  # 6
             pop,
@@ -120,11 +123,14 @@ class TrustModel(mesa.Model):
             cfg.trust,
             self.regulator.enforced,
             self.regulator.policy.news_reach,
+            cfg.platforms.recovery_rate,
             rngs["information"],
             rngs["rumours"],
         )
-        pop.learn(good, bad, cfg.trust.forgetting, cfg.trust.w_plus, cfg.trust.w_minus)  # 7
-        satisfaction.update_satisfaction(pop, market, cfg.population, rngs["users"])  # 8
+        pop.learn(good, bad, cfg.trust)  # 7
+        satisfaction.update_satisfaction(  # 8
+            pop, market, cfg.population, cfg.trust.prior_weight, rngs["users"]
+        )
         if cfg.adaptation.enabled and market.tick % cfg.adaptation.every == 0:  # 9
             for adapter in self.adapters:
                 adapter(market, rngs["adaptation"])

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import accounts
-from sim.config import PopulationConfig
+from sim.config import PopulationConfig, TrustConfig
 from sim.trust import beta_trust
 
 F32 = np.float32
@@ -19,22 +19,40 @@ F32 = np.float32
 
 @dataclass(eq=False)
 class Population:
-    """The users, as a structure of arrays."""
+    """The users, as a structure of arrays.
+
+    Attributes:
+        exposure: Most of their money (cash plus balances) each user puts on platforms.
+        trust_propensity: A user's disposition to trust institutions (a stable trait), the
+            initial institutional trust that experience moves it from.
+        aware: Knows of the market (an initial investor, told by a neighbour, or reached
+            by its advertising); only aware users review where their money is.
+        opinion_platform, opinion_trust, fled_platform: What each user would tell a
+            neighbour this tick: the platform holding most of their money and their trust
+            in it, and a platform they asked all their money back from (``-1``: none).
+            Rewritten at step 3 of every tick, read by word of mouth at step 6.
+    """
 
     literacy: np.ndarray
     wealth: np.ndarray
     income: np.ndarray
     cash: np.ndarray
+    exposure: np.ndarray
     withdraw_threshold: np.ndarray
+    trust_propensity: np.ndarray
     institutional_trust: np.ndarray
     satisfaction: np.ndarray
     ever_invested: np.ndarray
+    aware: np.ndarray
     platform: np.ndarray
     a: np.ndarray
     b: np.ndarray
     balance: np.ndarray
     tip_platform: np.ndarray
     tip_trust: np.ndarray
+    opinion_platform: np.ndarray
+    opinion_trust: np.ndarray
+    fled_platform: np.ndarray
 
     def __post_init__(self) -> None:
         self.income_total = float(self.income.sum())  # income is fixed per user
@@ -74,12 +92,21 @@ class Population:
         self.a[users, slots] = 0.0
         self.b[users, slots] = 0.0
 
-    def learn(
-        self, good: np.ndarray, bad: np.ndarray, forgetting: float, w_plus: float, w_minus: float
-    ) -> None:
-        """MODEL.md step 7: ``a <- lam a + w_plus good``, ``b <- lam b + w_minus bad``."""
+    def learn(self, good: np.ndarray, bad: np.ndarray, trust: TrustConfig) -> None:
+        """MODEL.md step 7: ``a <- lam+ a + w+ good``, ``b <- lam- b + w- bad``.
+
+        Bad evidence is forgotten more slowly than good (``forgetting_bad`` >
+        ``forgetting_good``): a betrayal is remembered longer than a kept promise.
+        """
         accounts.update_evidence(
-            self.a, self.b, good, bad, F32(forgetting), F32(w_plus), F32(w_minus)
+            self.a,
+            self.b,
+            good,
+            bad,
+            F32(trust.forgetting_good),
+            F32(trust.forgetting_bad),
+            F32(trust.w_plus),
+            F32(trust.w_minus),
         )
 
     def educate(self, rate: float, reached: np.ndarray | None = None) -> None:
@@ -102,14 +129,20 @@ def init_population(cfg: PopulationConfig, rng: np.random.Generator) -> Populati
         wealth=wealth,
         income=wealth * cfg.income_share,
         cash=wealth * cfg.investable_share,
+        exposure=rng.uniform(cfg.exposure_low, cfg.exposure_high, n).astype(F32),
         withdraw_threshold=rng.uniform(cfg.threshold_low, cfg.threshold_high, n).astype(F32),
+        trust_propensity=g.astype(F32),
         institutional_trust=g.astype(F32),
         satisfaction=np.full(n, cfg.initial_satisfaction, dtype=F32),
         ever_invested=np.zeros(n, dtype=bool),
+        aware=np.zeros(n, dtype=bool),
         platform=np.full((n, k), -1, dtype=np.int32),
         a=np.zeros((n, k), dtype=F32),
         b=np.zeros((n, k), dtype=F32),
         balance=np.zeros((n, k), dtype=np.float64),
         tip_platform=np.full(n, -1, dtype=np.int32),
         tip_trust=np.zeros(n, dtype=F32),
+        opinion_platform=np.full(n, -1, dtype=np.int32),
+        opinion_trust=np.zeros(n, dtype=F32),
+        fled_platform=np.full(n, -1, dtype=np.int32),
     )

@@ -2,8 +2,9 @@
 
 Every closure goes through :meth:`Resolver.wind_down`: the platform's book is valued with
 a haircut (:func:`haircut`), its users recover what that value covers
-(:func:`recover`, the pure kernel) and the rest is their loss; the closure lowers system
-trust by its market share (MODEL.md step 4, seed 2.4). :meth:`Resolver.close_runs` is the
+(:func:`recover`, the pure kernel) and the rest is their loss; the money lost, as a share
+of the market, is news that lowers system trust and trust in every platform (MODEL.md
+step 4, seed 2.4). :meth:`Resolver.close_runs` is the
 collapse rule of step 4: a platform whose failed withdrawals exceed a bound is closed,
 in order if the regulator had flagged it, otherwise in a disorderly collapse.
 """
@@ -54,14 +55,17 @@ def recover(balances: np.ndarray, cash: float, loans: float, haircut: float) -> 
     return Recovery(payout, balances - payout, rate, value)
 
 
-def haircut(cfg: PlatformsConfig, custody: float, *, orderly: bool, exit_: bool = False) -> float:
+def haircut(
+    cfg: PlatformsConfig, custody: float, *, orderly: bool, going_concern: bool = False
+) -> float:
     """Loss on the loan book when a platform is closed.
 
-    A going concern that exits runs its book off at the small exit haircut; an orderly
-    wind-down of a distressed platform at the orderly haircut. Disorderly: the custodian
-    still runs off its share ``custody`` in order; the rest is fire-sold.
+    A going concern (solvent, closed in order: an exit, a sanction) runs its book off at
+    the small exit haircut; an orderly wind-down of a distressed platform at the orderly
+    haircut. Disorderly: the custodian still runs off its share ``custody`` in order; the
+    rest is fire-sold.
     """
-    if exit_:
+    if going_concern:
         return cfg.exit_haircut
     if orderly:
         return cfg.orderly_haircut
@@ -91,7 +95,13 @@ class Resolver:
         self.trust = trust
 
     def wind_down(
-        self, j: int, *, orderly: bool, reason: str, status: Status | None = None
+        self,
+        j: int,
+        *,
+        orderly: bool,
+        reason: str,
+        status: Status | None = None,
+        going_concern: bool | None = None,
     ) -> None:
         """Close platform ``j`` and pay its users what its assets recover.
 
@@ -101,7 +111,9 @@ class Resolver:
                 custody.
             reason: Why, for the event log.
             status: The closed status; default ``wound_down`` if orderly, else
-                ``collapsed``. ``exited`` values the book at the exit haircut.
+                ``collapsed``.
+            going_concern: Value the book at the exit haircut (a solvent platform closed
+                in order); default: if the status is ``exited``.
         """
         market, pop = self.market, self.population
         j = range(len(market))[j]  # a platform's row (IndexError if there is none)
@@ -110,8 +122,10 @@ class Resolver:
         rows = np.nonzero(held)[0]
         balances = pop.balance[held]
         market_total = float(market.liabilities.sum())
+        if going_concern is None:
+            going_concern = status == Status.EXITED
         cut = haircut(
-            self.platforms, market.custody_share, orderly=orderly, exit_=status == Status.EXITED
+            self.platforms, market.custody_share, orderly=orderly, going_concern=going_concern
         )
         result = recover(balances, float(market.cash[j]), float(market.loans[j]), cut)
         liabilities = float(balances.sum())
@@ -134,9 +148,12 @@ class Resolver:
         market.set_sandbox(j, None)
         market.suspended_until[j] = -1
         market.liabilities[j] = 0.0
+        # The sector hears of the money lost: a closure that repays everyone is no scandal.
         share = liabilities / market_total if market_total > 0 else 0.0
+        lost_share = share * (1.0 - result.recovery)
         scale = self.trust.orderly_shock_ratio if orderly else 1.0
-        now.sector_shock += self.trust.collapse_shock * share * scale
+        now.sector_shock += self.trust.collapse_shock * lost_share * scale
+        now.failure_news += lost_share
         market.log(
             str(closed),
             platform=j,
@@ -161,4 +178,5 @@ class Resolver:
         run = failed > self.platforms.collapse_failed_share * liabilities
         for j in np.flatnonzero(run):
             if market.is_open[j]:
+                market.run_closures += 1
                 self.wind_down(int(j), orderly=bool(market.flagged[j]), reason="run")

@@ -5,13 +5,15 @@ institutional ("system") trust ``g`` with weight ``k``:
 
     t = (a + k g) / (a + b + k)
 
-Evidence decays and accumulates each tick, bad evidence weighing more than good
-(trust is lost faster than it is won; Slovic 1993):
+Evidence decays and accumulates each tick. Bad evidence weighs more than good (trust is
+lost faster than it is won; Slovic 1993) and is forgotten more slowly (a betrayal is
+remembered longer than a kept promise; Baumeister et al. 2001), so trust falls fast and
+recovers slowly:
 
-    a <- lam a + w_plus good,     b <- lam b + w_minus bad
+    a <- lam+ a + w_plus good,     b <- lam- b + w_minus bad,     lam- >= lam+
 
 Under constant evidence ``good, bad`` per tick the counts converge to
-``a* = w_plus good / (1 - lam)`` and ``b* = w_minus bad / (1 - lam)``.
+``a* = w_plus good / (1 - lam+)`` and ``b* = w_minus bad / (1 - lam-)``.
 """
 
 import numpy as np
@@ -43,23 +45,31 @@ def update_evidence(
     b: np.ndarray,
     good: np.ndarray,
     bad: np.ndarray,
-    forgetting: float,
+    forgetting_good: float,
+    forgetting_bad: float,
     w_plus: float,
     w_minus: float,
 ) -> None:
-    """In place: ``a <- lam a + w_plus good`` and ``b <- lam b + w_minus bad``."""
-    a *= forgetting
+    """In place: ``a <- lam+ a + w_plus good`` and ``b <- lam- b + w_minus bad``."""
+    a *= forgetting_good
     a += w_plus * good
-    b *= forgetting
+    b *= forgetting_bad
     b += w_minus * bad
 
 
 def steady_state(
-    good: float, bad: float, g: float, k: float, forgetting: float, w_plus: float, w_minus: float
+    good: float,
+    bad: float,
+    g: float,
+    k: float,
+    forgetting_good: float,
+    forgetting_bad: float,
+    w_plus: float,
+    w_minus: float,
 ) -> float:
-    """Closed-form trust that constant evidence converges to (requires ``forgetting < 1``)."""
-    a = w_plus * good / (1.0 - forgetting)
-    b = w_minus * bad / (1.0 - forgetting)
+    """Closed-form trust that constant evidence converges to (both forgetting rates < 1)."""
+    a = w_plus * good / (1.0 - forgetting_good)
+    b = w_minus * bad / (1.0 - forgetting_bad)
     return (a + k * g) / (a + b + k)
 
 

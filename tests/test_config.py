@@ -162,7 +162,9 @@ CONFIG_ERRORS = [
         "[0.0, 1.0]",
         id="lever<0",
     ),
-    pytest.param(["trust.forgetting=1.5"], "trust.forgetting", "1.5", "[0.0, 1.0]", id="forget>1"),
+    pytest.param(
+        ["trust.forgetting_bad=1.5"], "trust.forgetting_bad", "1.5", "[0.0, 1.0]", id="forget>1"
+    ),
     pytest.param(
         ["population.max_accounts=0"], "population.max_accounts", "0", ">= 1", id="max_accounts=0"
     ),
@@ -201,10 +203,10 @@ CONFIG_ERRORS = [
         id="edge_list_missing_file",
     ),
     pytest.param(
-        ["population.threshold_low=0.6"],
+        ["population.threshold_low=0.8"],
         "population.threshold_low",
-        "0.6",
-        "threshold_high=0.5",
+        "0.8",
+        "threshold_high=0.7",
         id="threshold_low>high",
     ),
     pytest.param(

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.decisions import choose_and_deposit, decide_withdrawals
+from sim import accounts
+from sim.decisions import decide_withdrawals
 from sim.population import Population, init_population
 
 N_PLAT = 6
@@ -105,250 +106,281 @@ def test_routine_need_rate(pop_cfg):
     assert abs(share - rate) < 4 * np.sqrt(rate * (1 - rate) / n)
 
 
-def test_forced_platform_is_emptied(pop_cfg):
+def test_frozen_platform_is_asked_nothing(pop_cfg):
+    """A suspension stays withdrawals: no request reaches a frozen platform."""
     pop, rng = with_accounts(pop_cfg, 2000, seed=4)
-    pop.a[:] = 100.0
-    pop.b[:] = 0.0
-    forced = np.zeros(N_PLAT, dtype=bool)
-    forced[2] = True
-    _, users, slots, amounts = decide_withdrawals(pop, 4.0, 0.0, 0.3, forced, rng)
-    want = (pop.platform == 2) & (pop.balance > 0)
+    pop.a[:] = 0.0
+    pop.b[:] = 100.0  # trust near 0: everyone wants out
+    frozen = np.zeros(N_PLAT, dtype=bool)
+    frozen[2] = True
+    _, users, slots, _ = decide_withdrawals(pop, 4.0, 0.0, 0.3, frozen, rng)
+    want = pop.held & (pop.balance > 0) & (pop.platform != 2)
     got = np.zeros_like(want)
     got[users, slots] = True
     np.testing.assert_array_equal(got, want)
-    np.testing.assert_array_equal(amounts, pop.balance[users, slots])
 
 
-# --- choose_and_deposit -------------------------------------------------------------------------
+def test_opinions_name_the_largest_account_and_the_platform_fled(pop_cfg):
+    pop, rng = with_accounts(pop_cfg, 3000, seed=6)
+    k = 4.0
+    trust, users, slots, amounts = decide_withdrawals(
+        pop, k, 0.0, 0.3, np.zeros(N_PLAT, dtype=bool), rng
+    )
+    funded = pop.held & (pop.balance > 0)
+    for i in range(pop.n):
+        if not funded[i].any():
+            assert pop.opinion_platform[i] == -1 and pop.fled_platform[i] == -1
+            continue
+        biggest = int(np.argmax(np.where(funded[i], pop.balance[i], -1.0)))
+        assert pop.opinion_platform[i] == pop.platform[i, biggest]
+        assert pop.opinion_trust[i] == pytest.approx(trust[i, biggest])
+        fled = funded[i] & (trust[i] < pop.withdraw_threshold[i])
+        if fled.any():
+            largest = int(np.argmax(np.where(fled, pop.balance[i], -1.0)))
+            assert pop.fled_platform[i] == pop.platform[i, largest]
+        else:
+            assert pop.fled_platform[i] == -1
 
 
-def deposit_world(pop_cfg, seed, n=3000, open_mask=None):
+# --- choose_and_deposit (the kernel) --------------------------------------------------------
+
+
+def choose(
+    pop,
+    *,
+    accepting,
+    base,
+    public_good=None,
+    public_bad=None,
+    presence=None,
+    considered=60,
+    uniforms=None,
+    rng=None,
+    k=4.0,
+    weight_trust=3.0,
+    tip_weight=0.5,
+    temperature=0.5,
+    deposit_share=0.5,
+    switch_threshold=np.inf,
+):
+    """Every user reviews once; returns the kernel's outputs (arrays updated in place)."""
+    n_plat = accepting.size
+    users = np.arange(pop.n)
+    rng = np.random.default_rng(0) if rng is None else rng
+    if uniforms is None:
+        uniforms = rng.random((pop.n, considered + 1))
+    weight = accepting / accepting.sum() if presence is None else presence
+    trust = closed_form_trust(pop, k).astype(np.float32)
+    zero = np.zeros(n_plat, np.float32)
+    return accounts.choose_and_deposit(
+        users,
+        pop.platform,
+        trust,
+        pop.a,
+        pop.b,
+        pop.institutional_trust,
+        pop.tip_platform,
+        pop.tip_trust,
+        np.asarray(base, np.float64),
+        accepting,
+        zero if public_good is None else np.asarray(public_good, np.float32),
+        zero if public_bad is None else np.asarray(public_bad, np.float32),
+        np.cumsum(weight),
+        considered,
+        np.float32(k),
+        weight_trust,
+        tip_weight,
+        temperature,
+        pop.withdraw_threshold,
+        pop.exposure,
+        uniforms,
+        pop.cash,
+        pop.balance,
+        pop.ever_invested,
+        deposit_share,
+        switch_threshold,
+    ), trust
+
+
+def deposit_world(pop_cfg, seed, n=3000):
     pop, rng = with_accounts(pop_cfg, n, seed=seed)
     pop.cash[:] = rng.uniform(0.0, 500.0, n)
     pop.cash[rng.random(n) < 0.05] = 0.0
-    # Some users have a neighbour's tip.
-    tipped = rng.random(n) < 0.3
+    tipped = rng.random(n) < 0.3  # some users have a neighbour's tip
     pop.tip_platform[tipped] = rng.integers(0, N_PLAT, tipped.sum())
     pop.tip_trust[tipped] = rng.random(tipped.sum()).astype(np.float32)
-    if open_mask is None:
-        open_mask = np.array([True, False, True, True, False, True])
-    reputation = rng.random(N_PLAT)
-    yields = rng.uniform(0.05, 0.12, N_PLAT)
-    return pop, rng, open_mask, reputation, yields
+    accepting = np.array([True, False, True, True, False, True])
+    return pop, rng, accepting, rng.random(N_PLAT)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_deposits_respect_accounts_open_platforms_and_conserve_money(pop_cfg, seed):
-    pop, rng, open_mask, reputation, yields = deposit_world(pop_cfg, seed)
-    k = 4.0
-    trust = closed_form_trust(pop, k).astype(np.float32)
+def test_deposits_respect_accounts_limits_and_conserve_money(pop_cfg, seed):
+    pop, rng, accepting, base = deposit_world(pop_cfg, seed)
+    public_good, public_bad = rng.uniform(0, 5, N_PLAT), rng.uniform(0, 5, N_PLAT)
     before = dataclasses.replace(
         pop, **{f.name: getattr(pop, f.name).copy() for f in dataclasses.fields(Population)}
     )
-    users, plat, amounts = choose_and_deposit(
-        pop,
-        trust,
-        open_mask,
-        reputation,
-        yields,
-        pop_cfg,
-        0.5,
-        rng,
-        candidates=np.ones(pop.n, dtype=bool),
+    (chosen, amounts, _, _), trust = choose(
+        pop, accepting=accepting, base=base, public_good=public_good, public_bad=public_bad, rng=rng
     )
+    users = np.flatnonzero(chosen >= 0)
+    plat, amounts = chosen[users], amounts[users]
     assert users.size > 100
-    assert np.unique(users).size == users.size
-    # Never into a closed platform.
-    assert open_mask[plat].all()
+    assert accepting[plat].all()  # never into a platform that takes no deposits
     # Money: what left cash is what arrived in balances, user by user.
     cash_drop = before.cash - pop.cash
     balance_rise = pop.balance.sum(axis=1) - before.balance.sum(axis=1)
     np.testing.assert_allclose(cash_drop, balance_rise, rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(cash_drop[users], amounts, rtol=1e-12)
-    np.testing.assert_allclose(amounts, pop_cfg.deposit_share * before.cash[users], rtol=1e-12)
-    others = np.setdiff1d(np.arange(pop.n), users)
-    np.testing.assert_array_equal(pop.cash[others], before.cash[others])
-    assert (before.cash[users] > 0).all()
+    # The amount: a share of idle money, up to the user's exposure of all their money.
+    held_before = before.balance.sum(axis=1)[users]
+    room = before.exposure[users] * (before.cash[users] + held_before) - held_before
+    want = np.minimum(pop_cfg.deposit_share * before.cash[users], room)
+    np.testing.assert_allclose(amounts, want, rtol=1e-6)
+    assert (amounts > 0).all()
     # At most max_accounts accounts, each platform at most once per user.
     held = pop.platform >= 0
     assert (held.sum(axis=1) <= pop_cfg.max_accounts).all()
     for i in users:
         row = pop.platform[i][pop.platform[i] >= 0]
         assert np.unique(row).size == row.size, pop.platform[i]
-    # Existing accounts keep their platform; the deposit sits on the chosen platform.
     was_held = before.platform >= 0
     np.testing.assert_array_equal(pop.platform[was_held], before.platform[was_held])
+    phi_k = 4.0
     for i, j in zip(users, plat, strict=True):
-        slot = np.flatnonzero(pop.platform[i] == j)
-        assert slot.size == 1
-        s = slot[0]
-        assert pop.balance[i, s] == pytest.approx(
-            before.balance[i, s] + pop_cfg.deposit_share * before.cash[i]
-        )
-        # A user whose slots were all full could only top up an account they hold.
-        if was_held[i].all():
-            assert j in before.platform[i]
-        # They only invest where their trust reaches their threshold.
+        s = np.flatnonzero(pop.platform[i] == j)[0]
         if j in before.platform[i]:
             own = trust[i, np.flatnonzero(before.platform[i] == j)[0]]
-        elif before.tip_platform[i] == j:
-            own = 0.5 * before.institutional_trust[i] + 0.5 * before.tip_trust[i]
         else:
-            own = before.institutional_trust[i]
-        assert own >= before.withdraw_threshold[i] - 1e-6
+            # A new account starts from the public record, and the user read it so.
+            assert pop.a[i, s] == np.float32(public_good[j])
+            assert pop.b[i, s] == np.float32(public_bad[j])
+            g = before.institutional_trust[i]
+            public = (public_good[j] + phi_k * g) / (public_good[j] + public_bad[j] + phi_k)
+            own = (
+                0.5 * public + 0.5 * before.tip_trust[i] if before.tip_platform[i] == j else public
+            )
+        assert own >= before.withdraw_threshold[i] - 1e-5  # invests only where trusted enough
     assert pop.ever_invested[users].all()
+    assert (pop.tip_platform == -1).all()  # a review uses up the tip
 
 
-def test_no_open_platform_no_deposit(pop_cfg):
-    pop, rng, _, reputation, yields = deposit_world(pop_cfg, 5)
+def test_nothing_accepting_no_deposit(pop_cfg):
+    pop, _, _, base = deposit_world(pop_cfg, 5)
     cash = pop.cash.copy()
-    users, plat, amounts = choose_and_deposit(
-        pop,
-        closed_form_trust(pop, 4.0).astype(np.float32),
-        np.zeros(N_PLAT, dtype=bool),
-        reputation,
-        yields,
-        pop_cfg,
-        0.5,
-        rng,
-        candidates=np.ones(pop.n, dtype=bool),
-    )
-    assert users.size == plat.size == amounts.size == 0
+    (chosen, amounts, _, _), _ = choose(pop, accepting=np.zeros(N_PLAT, bool), base=base)
+    assert (chosen == -1).all() and (amounts == 0).all()
     np.testing.assert_array_equal(pop.cash, cash)
 
 
 def test_choice_frequencies_follow_the_softmax(pop_cfg):
-    """Identical newcomers (no accounts, no tips, g above threshold): the chosen platform
-    is distributed as exp(base_j / T) over open platforms, base = w_rep rep + w_yield y.
-    """
+    """Identical newcomers who notice every platform: the choice is exp(U_j / T)."""
     n = 30_000
-    cfg = dataclasses.replace(pop_cfg, n_users=n, choice_temperature=0.4)
-    rng = np.random.default_rng(8)
-    pop = init_population(cfg, rng)
+    cfg = dataclasses.replace(pop_cfg, n_users=n)
+    pop = init_population(cfg, np.random.default_rng(8))
     pop.institutional_trust[:] = 0.9
-    open_mask = np.array([True, True, False, True, True, True])
-    reputation = np.array([0.2, 0.5, 0.9, 0.4, 0.8, 0.6])
-    yields = np.array([0.06, 0.08, 0.12, 0.10, 0.05, 0.07])
-    trust = np.broadcast_to(pop.institutional_trust[:, None], pop.a.shape).copy()
-    users, plat, _ = choose_and_deposit(
-        pop, trust, open_mask, reputation, yields, cfg, 0.5, rng, candidates=np.ones(n, bool)
+    pop.withdraw_threshold[:] = 0.1
+    accepting = np.array([True, True, False, True, True, True])
+    base = np.array([0.2, 0.5, 0.9, 0.4, 0.8, 0.6])
+    public_good = np.array([3.0, 0.0, 0.0, 1.0, 6.0, 2.0])
+    public_bad = np.array([1.0, 2.0, 0.0, 0.0, 1.0, 4.0])
+    (chosen, _, _, _), _ = choose(
+        pop, accepting=accepting, base=base, public_good=public_good, public_bad=public_bad
     )
-    assert users.size == n  # everyone's trust (0.9) clears any threshold (<= 0.5)
-    base = cfg.weight_reputation * reputation + cfg.weight_yield * yields
-    w = np.where(open_mask, np.exp((base - base.max()) / cfg.choice_temperature), 0.0)
-    expected = w / w.sum() * n
-    counts = np.bincount(plat, minlength=N_PLAT)
+    assert (chosen >= 0).all()
+    public = (public_good + 4.0 * 0.9) / (public_good + public_bad + 4.0)
+    util = (base + 3.0 * public) / 0.5
+    w = np.where(accepting, np.exp(util - util.max()), 0.0)
+    counts = np.bincount(chosen, minlength=N_PLAT)
     assert counts[2] == 0
-    _, p = stats.chisquare(counts[open_mask], expected[open_mask])
-    assert p > 1e-4, (counts, expected)
+    _, p = stats.chisquare(counts[accepting], (w / w.sum() * n)[accepting])
+    assert p > 1e-4, counts
+
+
+def test_noticing_follows_presence(pop_cfg):
+    """With one platform noticed per review, the one chosen is drawn by presence."""
+    n = 40_000
+    pop = init_population(dataclasses.replace(pop_cfg, n_users=n), np.random.default_rng(3))
+    pop.institutional_trust[:] = 0.9
+    pop.withdraw_threshold[:] = 0.1
+    accepting = np.ones(4, dtype=bool)
+    presence = np.array([0.1, 0.4, 0.2, 0.3])
+    (chosen, _, _, _), _ = choose(
+        pop, accepting=accepting, base=np.zeros(4), presence=presence, considered=1
+    )
+    counts = np.bincount(chosen[chosen >= 0], minlength=4)
+    _, p = stats.chisquare(counts, presence * counts.sum())
+    assert p > 1e-4, counts
 
 
 def test_choice_weighs_own_trust_of_held_accounts(pop_cfg):
-    """A user holding platform 0 with trust t0: P(j) ~ exp((base_j + w_trust own_j) / T)."""
+    """A user holding platform 0 with trust t0: P(j) ~ exp((base_j + w_trust tau_j) / T)."""
     n = 30_000
-    cfg = dataclasses.replace(pop_cfg, n_users=n, choice_temperature=0.5)
-    rng = np.random.default_rng(9)
-    pop = init_population(cfg, rng)
+    pop = init_population(dataclasses.replace(pop_cfg, n_users=n), np.random.default_rng(9))
     pop.institutional_trust[:] = 0.6
+    pop.withdraw_threshold[:] = 0.1
+    pop.exposure[:] = 1.0
     pop.platform[:, 0] = 0
     pop.balance[:, 0] = 100.0
     pop.a[:, 0] = 8.0  # trust (8 + 4 * 0.6) / (8 + 4) = 0.8667
-    k = 4.0
-    trust = closed_form_trust(pop, k).astype(np.float32)
-    open_mask = np.ones(4, dtype=bool)
-    reputation = np.array([0.5, 0.5, 0.7, 0.3])
-    yields = np.array([0.07, 0.08, 0.07, 0.09])
-    users, plat, _ = choose_and_deposit(
-        pop, trust, open_mask, reputation, yields, cfg, 0.5, rng, candidates=np.ones(n, bool)
-    )
-    assert users.size == n
-    own = np.array([float(trust[0, 0]), 0.6, 0.6, 0.6])
-    util = cfg.weight_reputation * reputation + cfg.weight_yield * yields + cfg.weight_trust * own
-    w = np.exp((util - util.max()) / cfg.choice_temperature)
-    expected = w / w.sum() * n
-    counts = np.bincount(plat, minlength=4)
-    _, p = stats.chisquare(counts, expected)
-    assert p > 1e-4, (counts, expected)
+    accepting = np.ones(4, dtype=bool)
+    base = np.array([0.85, 0.9, 1.05, 0.75])
+    (chosen, _, _, _), trust = choose(pop, accepting=accepting, base=base)
+    assert (chosen >= 0).all()
+    tau = np.array([float(trust[0, 0]), 0.6, 0.6, 0.6])
+    util = (base + 3.0 * tau) / 0.5
+    w = np.exp(util - util.max())
+    counts = np.bincount(chosen, minlength=4)
+    _, p = stats.chisquare(counts, w / w.sum() * n)
+    assert p > 1e-4, (counts, w / w.sum() * n)
     # Top-ups land in the account already held; new platforms open the first free slot.
-    np.testing.assert_array_equal(pop.platform[plat == 0, 1], -1)
-    np.testing.assert_array_equal(pop.platform[plat != 0, 1], plat[plat != 0])
+    np.testing.assert_array_equal(pop.platform[chosen == 0, 1], -1)
+    np.testing.assert_array_equal(pop.platform[chosen != 0, 1], chosen[chosen != 0])
 
 
-def test_full_slots_only_top_up(pop_cfg):
+def test_full_slots_only_top_up_or_switch(pop_cfg):
     n = 2000
     cfg = dataclasses.replace(pop_cfg, n_users=n, max_accounts=2)
-    rng = np.random.default_rng(10)
-    pop = init_population(cfg, rng)
+    pop = init_population(cfg, np.random.default_rng(10))
     pop.institutional_trust[:] = 0.9
+    pop.withdraw_threshold[:] = 0.1
     pop.platform[:, 0], pop.platform[:, 1] = 1, 3
     pop.balance[:] = 10.0
-    trust = closed_form_trust(pop, 4.0).astype(np.float32)
-    open_mask = np.ones(5, dtype=bool)
-    # Platforms 0, 2, 4 look far better, but the user has no free slot.
-    reputation = np.array([1.0, 0.0, 1.0, 0.0, 1.0])
-    users, plat, _ = choose_and_deposit(
-        pop, trust, open_mask, reputation, np.zeros(5), cfg, 0.5, rng, candidates=np.ones(n, bool)
+    accepting = np.ones(5, dtype=bool)
+    base = np.array([3.0, 0.0, 3.0, 0.0, 3.0])  # 0, 2 and 4 look far better
+    (chosen, _, switch_users, switch_slots), _ = choose(
+        pop, accepting=accepting, base=base, switch_threshold=1.0
     )
-    assert users.size == n
-    assert set(np.unique(plat).tolist()) <= {1, 3}
+    assert set(np.unique(chosen[chosen >= 0]).tolist()) <= {1, 3}  # no free slot to open
     assert ((pop.platform == 1) | (pop.platform == 3)).all()
+    # Those who chose a far better platform ask for a held account's balance to move it.
+    better = np.flatnonzero(chosen == -1)
+    assert better.size > n // 2
+    assert set(switch_users.tolist()) == set(better.tolist())
+    assert np.isin(switch_slots, [0, 1]).all()
 
 
 def test_below_threshold_no_deposit(pop_cfg):
     n = 2000
-    cfg = dataclasses.replace(pop_cfg, n_users=n)
-    rng = np.random.default_rng(11)
-    pop = init_population(cfg, rng)
-    pop.institutional_trust[:] = 0.1  # below every threshold in [0.3, 0.5]
+    pop = init_population(dataclasses.replace(pop_cfg, n_users=n), np.random.default_rng(11))
+    pop.institutional_trust[:] = 0.1  # below every threshold
     cash = pop.cash.copy()
-    trust = closed_form_trust(pop, 4.0).astype(np.float32)
-    users, _, _ = choose_and_deposit(
-        pop,
-        trust,
-        np.ones(N_PLAT, dtype=bool),
-        np.full(N_PLAT, 0.5),
-        np.full(N_PLAT, 0.08),
-        cfg,
-        0.5,
-        rng,
-        candidates=np.ones(n, bool),
-    )
-    assert users.size == 0
+    (chosen, _, _, _), _ = choose(pop, accepting=np.ones(N_PLAT, bool), base=np.zeros(N_PLAT))
+    assert (chosen == -1).all()
     np.testing.assert_array_equal(pop.cash, cash)
     assert (pop.platform == -1).all()
 
 
-class ConstantRng:
-    """A stand-in generator whose uniforms are all one value in [0, 1)."""
-
-    def __init__(self, value: float):
-        self.value = value
-
-    def random(self, size, dtype=np.float64):
-        return np.full(size, self.value, dtype=dtype)
-
-
 @pytest.mark.parametrize("value", [0.0, 1.0 - 2.0**-53])
 def test_extreme_uniforms_never_choose_a_closed_platform(pop_cfg, value):
-    """``Generator.random`` draws from [0, 1): a uniform of exactly 0 must not pick a
-    leading closed platform, nor one just below 1 a trailing closed platform.
-    """
+    """Uniforms are in [0, 1): neither 0 nor one just below 1 picks a closed platform."""
     n = 50
-    cfg = dataclasses.replace(pop_cfg, n_users=n)
-    pop = init_population(cfg, np.random.default_rng(12))
+    pop = init_population(dataclasses.replace(pop_cfg, n_users=n), np.random.default_rng(12))
     pop.institutional_trust[:] = 0.9
-    open_mask = np.array([False, True, True, False])
-    trust = closed_form_trust(pop, 4.0).astype(np.float32)
-    users, plat, _ = choose_and_deposit(
-        pop,
-        trust,
-        open_mask,
-        np.full(4, 0.5),
-        np.full(4, 0.08),
-        cfg,
-        0.5,
-        ConstantRng(value),
-        candidates=np.ones(n, bool),
+    pop.withdraw_threshold[:] = 0.1
+    accepting = np.array([False, True, True, False])
+    uniforms = np.full((n, 3), value)
+    (chosen, _, _, _), _ = choose(
+        pop, accepting=accepting, base=np.zeros(4), considered=2, uniforms=uniforms
     )
-    assert users.size == n
-    assert open_mask[plat].all(), plat
+    assert (chosen >= 0).all() and accepting[chosen].all(), chosen

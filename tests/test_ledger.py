@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sim.compose import SCENARIO_DIR
 from sim.ledger import TickFlows
 from sim.model import TrustModel
 
@@ -109,6 +110,13 @@ def test_money_is_conserved_every_tick(
     check_every_tick(model, 30)
 
 
+@pytest.mark.parametrize("scenario", sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml")))
+def test_money_is_conserved_in_every_library_scenario(build_model, scenario):
+    """Entrants bring capital, rumours and shocks move money: every tick still balances."""
+    model = build_model(f"scenario={scenario}", n_users=400, ticks=200, seed=2)
+    check_every_tick(model, 200)
+
+
 @pytest.mark.parametrize("early_warning", [0.0, 1.0])
 @pytest.mark.parametrize("custody", [0.0, 0.9])
 def test_money_is_conserved_through_collapses_and_wind_downs(build_model, early_warning, custody):
@@ -162,13 +170,16 @@ def test_tick_flows_identities():
         penalties=0.25,
         fraud_diverted=1.5,
         misconduct_losses=0.75,
-        violation_gains=0.125,
+        violation_harm=0.125,
         fire_sale_losses=4.0,
+        liquidation_losses=0.375,
         equity_distributed=0.5,
+        default_passthrough=0.0625,
+        capital_injected=8.0,
     )
-    assert f.user_wealth_change() == 10.0 + 3.0 - 1.0 - 7.0
-    assert f.aum_change() == 100.0 - 40.0 - 7.0 + 3.0 - 1.0
+    assert f.user_wealth_change() == pytest.approx(10.0 + 3.0 - 1.0 - 0.0625 - 7.0)
+    assert f.aum_change() == pytest.approx(100.0 - 40.0 - 7.0 + 3.0 - 1.0 - 0.0625)
     assert f.platform_assets_change() == pytest.approx(
-        100 - 40 + 5 - 2 - 0.5 - 0.25 - 1.5 - 0.75 + 0.125 - 4 - 0.5
+        100 - 40 + 5 - 2 - 0.5 - 0.25 - 1.5 - 0.75 - 0.125 - 4 - 0.375 - 0.5 + 8
     )
     assert set(f.as_dict()) >= {"income", "deposits", "withdrawals", "user_losses"}

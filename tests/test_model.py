@@ -334,9 +334,15 @@ def test_custody_lowers_user_losses_in_collapses(run_model):
 
 
 def test_early_warning_turns_collapses_into_wind_downs(run_model):
-    kinds = {}
+    """Seed 2.4: flagged platforms are wound down in order, and users lose far less.
+
+    A run that starts and breaks a platform within one tick outpaces the flag (runs are
+    settled at step 4, the regulator looks at step 5), so not every collapse is avoided.
+    """
+    kinds, losses = {}, {}
     for early_warning in (0.0, 1.0):
         counts: collections.Counter = collections.Counter()
+        lost = 0.0
         for seed in SEEDS:
             model = run_model(
                 *FAILING_WORLD,
@@ -347,12 +353,13 @@ def test_early_warning_turns_collapses_into_wind_downs(run_model):
                 ticks=60,
             )
             counts += event_counts(model)
-        kinds[early_warning] = counts
+            lost += model.market.user_losses_cum
+        kinds[early_warning], losses[early_warning] = counts, lost
     off, on = kinds[0.0], kinds[1.0]
     assert off["collapsed"] >= 3 and off["wound_down"] == 0, off
-    assert on["early_warning"] > 0
-    assert on["collapsed"] < off["collapsed"], (off, on)
-    assert on["wound_down"] / (on["wound_down"] + on["collapsed"]) > 0.8, on
+    assert on["early_warning"] > 0 and on["wound_down"] > 0
+    assert on["collapsed"] < 0.7 * off["collapsed"], (off, on)
+    assert losses[1.0] < 0.5 * losses[0.0], losses
 
 
 def test_education_raises_literacy(run_model):

@@ -57,8 +57,8 @@ def test_solvent_book_repays_in_full_insolvent_one_pro_rata():
 
 def test_haircuts_by_kind_of_closure(compose_cfg):
     pcfg = compose_cfg().platforms
-    assert haircut(pcfg, 0.3, orderly=True, exit_=True) == pcfg.exit_haircut
-    assert haircut(pcfg, 0.3, orderly=False, exit_=True) == pcfg.exit_haircut
+    assert haircut(pcfg, 0.3, orderly=True, going_concern=True) == pcfg.exit_haircut
+    assert haircut(pcfg, 0.3, orderly=False, going_concern=True) == pcfg.exit_haircut
     assert haircut(pcfg, 0.3, orderly=True) == pcfg.orderly_haircut
     mixed = 0.3 * pcfg.orderly_haircut + 0.7 * pcfg.fire_sale_haircut
     assert haircut(pcfg, 0.3, orderly=False) == pytest.approx(mixed)

@@ -76,20 +76,29 @@ def test_rumour_columns_track_the_live_rumour():
 
 
 def _entrant_losses(model: TrustModel) -> float:
+    """What entrants cost users: losses in their closures, and the hole left in those still
+    operating at the end (a loss incurred, not yet realised)."""
     entrants = model.cfg.platforms.count
-    return sum(
+    market = model.market
+    realised = sum(
         e["user_losses"]
         for e in model.event_log
         if "user_losses" in e and e.get("platform", -1) >= entrants
     )
+    late = (np.arange(len(market)) >= entrants) & market.is_operating
+    hole = np.maximum(market.liabilities - market.assets, 0.0)[late].sum()
+    return realised + float(hole)
 
 
 @pytest.mark.slow
 def test_sandbox_costs_users_less_than_the_same_entrants_unsupervised():
-    seeds = range(8)
-    sandbox = [_entrant_losses(_run("sandbox_pilot", s)) for s in seeds]
-    open_door = [_entrant_losses(_run("no_sandbox", s)) for s in seeds]
-    assert sum(sandbox) < 0.7 * sum(open_door), (sandbox, open_door)
+    """Seed 5.3, where entry is lax (no disclosure floor to expose weak entrants)."""
+    seeds = range(10)
+    lax = ("regulator=laissez_faire", "population.n_users=3000")
+    sandbox = [_entrant_losses(_run("sandbox_pilot", s, *lax)) for s in seeds]
+    open_door = [_entrant_losses(_run("no_sandbox", s, *lax)) for s in seeds]
+    assert sum(open_door) > 0
+    assert sum(sandbox) < 0.8 * sum(open_door), (sandbox, open_door)
 
 
 def test_rebutted_rumour_reaches_fewer_and_causes_fewer_withdrawals():

@@ -15,14 +15,15 @@ nonneg = st.floats(0.0, 1e6, allow_nan=False, allow_infinity=False)
 weight = st.floats(1e-3, 1e3, allow_nan=False, allow_infinity=False)
 
 
-def iterate(a0, b0, good, bad, lam, w_plus, w_minus, ticks):
+def iterate(a0, b0, good, bad, lam, w_plus, w_minus, ticks, lam_bad=None):
     """Run ``update_evidence`` ``ticks`` times on float64 copies; return the trajectory."""
+    lam_bad = lam if lam_bad is None else lam_bad
     a = np.array([a0], dtype=np.float64)
     b = np.array([b0], dtype=np.float64)
     good_arr, bad_arr = np.array([good]), np.array([bad])
     traj = []
     for _ in range(ticks):
-        update_evidence(a, b, good_arr, bad_arr, lam, w_plus, w_minus)
+        update_evidence(a, b, good_arr, bad_arr, lam, lam_bad, w_plus, w_minus)
         traj.append((a[0], b[0]))
     return np.array(traj)
 
@@ -116,7 +117,7 @@ def test_constant_evidence_converges_to_steady_state(good, bad, g, k, lam, w_plu
     t = np.arange(1, ticks + 1)
     np.testing.assert_allclose(traj[:, 0], lam**t * a0 + a_star * (1 - lam**t), rtol=1e-10)
     np.testing.assert_allclose(traj[:, 1], lam**t * b0 + b_star * (1 - lam**t), rtol=1e-10)
-    expected = steady_state(good, bad, g, k, lam, w_plus, w_minus)
+    expected = steady_state(good, bad, g, k, lam, lam, w_plus, w_minus)
     assert expected == pytest.approx(closed_trust(a_star, b_star, g, k), rel=1e-12)
     got = beta_trust(traj[-1:, 0], traj[-1:, 1], g, k)[0]
     assert got == pytest.approx(expected, abs=1e-9)
@@ -164,6 +165,54 @@ def test_asymmetry_bad_evidence_moves_trust_further(lam, a0):
     assert np.all(drop > rise)
 
 
+@pytest.mark.parametrize(
+    ("good", "bad", "lam", "lam_bad"), [(0.3, 0.05, 0.97, 0.995), (1.0, 0.4, 0.9, 0.99)]
+)
+def test_steady_state_with_two_forgetting_rates(good, bad, lam, lam_bad):
+    """a* = w+ good / (1 - lam+), b* = w- bad / (1 - lam-), whatever the start."""
+    g, k, wp, wm = 0.5, 4.0, 1.0, 2.5
+    ticks = int(np.ceil(np.log(1e-13) / np.log(max(lam, lam_bad))))
+    traj = iterate(9.0, 0.5, good, bad, lam, wp, wm, ticks, lam_bad=lam_bad)
+    a_star, b_star = wp * good / (1 - lam), wm * bad / (1 - lam_bad)
+    t = np.arange(1, ticks + 1)
+    np.testing.assert_allclose(traj[:, 1], lam_bad**t * 0.5 + b_star * (1 - lam_bad**t), 1e-10)
+    expected = steady_state(good, bad, g, k, lam, lam_bad, wp, wm)
+    assert expected == pytest.approx(closed_trust(a_star, b_star, g, k), rel=1e-12)
+    assert beta_trust(traj[-1:, 0], traj[-1:, 1], g, k)[0] == pytest.approx(expected, abs=1e-9)
+
+
+def test_trust_falls_fast_and_recovers_slowly():
+    """A burst of bad news after a calm record: a fall in a few ticks, a slow recovery.
+
+    With calm good evidence at its steady state ``A``, the burst leaves ``b_peak`` bad
+    evidence that then decays as ``lam-**tau``; trust is back halfway once ``b`` is down to
+    ``b_half``, so the recovery takes ``ln(b_half / b_peak) / ln(lam-)`` ticks: about six
+    times longer with ``lam- = 0.995`` than with ``lam- = lam+ = 0.97``.
+    """
+    g, k, wp, wm, calm, lam = 0.5, 4.0, 1.0, 2.5, 0.2, 0.97
+    big_a = calm / (1 - lam)
+    recovery = {}
+    for lam_bad in (0.995, 0.97):
+        a, b = np.array([big_a]), np.array([0.0])
+        path = []
+        for tick in range(600):
+            bad = np.array([1.0 if 10 <= tick < 14 else 0.0])
+            update_evidence(a, b, np.array([calm]), bad, lam, lam_bad, wp, wm)
+            path.append(beta_trust(a, b, g, k)[0])
+        t = np.array(path)
+        before, low = t[9], t[13]
+        assert before - low > 0.3 and np.argmin(t) == 13  # fell within the burst
+        b_peak = wm * sum(lam_bad**i for i in range(4))
+        half = (before + low) / 2
+        b_half = (big_a + k * g) / half - big_a - k
+        expected = np.log(b_half / b_peak) / np.log(lam_bad)
+        got = int(np.flatnonzero(t[14:] >= half)[0]) + 1
+        assert abs(got - expected) <= 1.5, (lam_bad, got, expected)
+        recovery[lam_bad] = got
+    assert recovery[0.995] > 5 * recovery[0.97]
+    assert recovery[0.97] > 4 * 4  # even then: recovering takes longer than the 4-tick fall
+
+
 def test_symmetric_weights_move_trust_equally():
     """Control for the asymmetry test: with w_minus == w_plus rise and drop are equal."""
     k, g = 4.0, 0.5
@@ -184,7 +233,7 @@ def test_forgetting_without_evidence_is_geometric(lam):
     zero = np.zeros_like(a)
     prev_gap = np.abs(beta_trust(a, b, g, k) - g)
     for t in range(1, 201):
-        update_evidence(a, b, zero, zero, lam, 1.0, 2.5)
+        update_evidence(a, b, zero, zero, lam, lam, 1.0, 2.5)
         np.testing.assert_allclose(a, a0 * lam**t, rtol=1e-12)
         np.testing.assert_allclose(b, b0 * lam**t, rtol=1e-12)
         trust = beta_trust(a, b, g, k)
@@ -203,11 +252,13 @@ def test_update_evidence_is_in_place_and_elementwise():
     good = np.array([1.0, 0.0, 0.5], dtype=np.float32)
     bad = np.array([0.0, 2.0, 0.5], dtype=np.float32)
     a_id, b_id = id(a), id(b)
-    update_evidence(a, b, good, bad, np.float32(0.9), np.float32(1.0), np.float32(2.5))
+    update_evidence(
+        a, b, good, bad, np.float32(0.9), np.float32(0.95), np.float32(1.0), np.float32(2.5)
+    )
     assert id(a) == a_id and id(b) == b_id
     assert a.dtype == np.float32 and b.dtype == np.float32
     np.testing.assert_allclose(a, [0.9 + 1.0, 1.8, 2.7 + 0.5], rtol=1e-6)
-    np.testing.assert_allclose(b, [0.45, 5.0, 3.6 + 1.25], rtol=1e-6)
+    np.testing.assert_allclose(b, [0.475, 5.0, 3.8 + 1.25], rtol=1e-6)
 
 
 # --- nudge ---------------------------------------------------------------------------------
@@ -259,8 +310,9 @@ def test_fused_account_update_matches_the_kernel():
     rng = np.random.default_rng(5)
     a, b, good, bad = (rng.random((500, 3), dtype=np.float32) * 5 for _ in range(4))
     a2, b2 = a.copy(), b.copy()
-    lam, wp, wm = np.float32(0.97), np.float32(1.0), np.float32(2.5)
-    update_evidence(a, b, good, bad, lam, wp, wm)
-    accounts.update_evidence(a2, b2, good, bad, lam, wp, wm)
+    lam, lam_bad = np.float32(0.97), np.float32(0.995)
+    wp, wm = np.float32(1.0), np.float32(2.5)
+    update_evidence(a, b, good, bad, lam, lam_bad, wp, wm)
+    accounts.update_evidence(a2, b2, good, bad, lam, lam_bad, wp, wm)
     np.testing.assert_allclose(a2, a, rtol=1e-6)
     np.testing.assert_allclose(b2, b, rtol=1e-6)

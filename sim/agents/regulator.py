@@ -5,11 +5,14 @@ import dataclasses
 import mesa
 import numpy as np
 
-from sim.config import PlatformsConfig, RegulatorConfig
+from sim.config import LEVER_INDEX, PlatformsConfig, RegulatorConfig
 from sim.deterrence import expected_penalty
-from sim.market import CODE, Market, Status
+from sim.market import Market, Status
 from sim.population import Population
 from sim.resolution import Resolver
+
+
+COMPLIANCE = LEVER_INDEX["compliance"]
 
 
 class Regulator(mesa.Agent):
@@ -109,9 +112,14 @@ class Regulator(mesa.Agent):
             market.violations_open[j] = [t for t in market.violations_open[j] if t > memory_start]
             if market.in_sandbox[j] and market.tick >= market.sandbox_review[j]:
                 self._review(market, j, resolver)
-        due = (market.status == CODE[Status.SUSPENDED]) & (market.tick >= market.suspended_until)
+        due = market.is_frozen & (market.tick >= market.suspended_until)
         for j in np.flatnonzero(due):
-            resolver.wind_down(int(j), orderly=True, reason="repeated_violations")
+            # A sanction, not a failure: a solvent platform's book runs off at the exit
+            # haircut, so its users lose little (seed 2.4: orderly exit).
+            solvent = market.assets[j] >= market.liabilities[j]
+            resolver.wind_down(
+                int(j), orderly=True, reason="repeated_violations", going_concern=bool(solvent)
+            )
         if policy.education_rate > 0:
             population.educate(policy.education_rate)
 
@@ -157,11 +165,18 @@ class Regulator(mesa.Agent):
             self.enforced.append(j)
             detected = int(market.violations_detected[j])
             market.log("penalty", platform=j, fine=float(fine), violations_detected=detected)
+            # A corrective order: the platform must close part of its compliance gap.
+            c = market.levers[j, COMPLIANCE]
+            market.levers[j, COMPLIANCE] = c + self.policy.remediation * (1.0 - c)
             if detected >= self.policy.shutdown_after:
                 self._suspend(market, j)
 
     def _suspend(self, market: Market, j: int) -> None:
-        """Repeated violations: no new deposits; users may leave; then an orderly wind-down."""
+        """Repeated violations: no new deposits, withdrawals stayed, then an orderly wind-down.
+
+        The stay keeps a sanction from becoming a run: holders cannot all ask for their
+        money at once while the platform still holds only its reserve in cash.
+        """
         market.set_status(j, Status.SUSPENDED)
         market.set_sandbox(j, None)
         until = market.tick + self.policy.suspension_ticks
@@ -204,11 +219,12 @@ class Regulator(mesa.Agent):
             return
         stressed = market.cash[j] < liquidity_stress * liabilities
         insolvent = market.cash[j] + market.loans[j] < liabilities
-        if (
-            not market.flagged[j]
-            and (stressed or insolvent)
-            and rng.random() < self.policy.early_warning * self.policy.detection_accuracy
-        ):
+        # RegTech flags stress with early_warning x accuracy; a sandbox's close monitoring
+        # watches its entrants' books as well (seed 5.3).
+        chance = self.policy.early_warning * self.policy.detection_accuracy
+        if market.in_sandbox[j]:
+            chance = 1.0 - (1.0 - chance) * (1.0 - market.sandbox_monitoring[j])
+        if not market.flagged[j] and (stressed or insolvent) and rng.random() < chance:
             market.flagged[j] = True
             market.log("early_warning", platform=j)
         if market.flagged[j] and insolvent:

@@ -81,20 +81,26 @@ class PolicyShift(Event):
 
 @dataclass
 class SelfRegulation(Event):
-    """An industry association starts peer audits and a shared blacklist (seed 5.1)."""
+    """An industry association starts peer audits and a shared blacklist (seed 5.1).
+
+    ``peer_audit_accuracy`` defaults to the regulator config's (how good the industry's
+    auditors are is a property of the world, not of the event).
+    """
 
     type_name: ClassVar[str] = "self_regulation"
     peer_audit_rate: float = 0.05
-    peer_audit_accuracy: float = 0.5
+    peer_audit_accuracy: float | None = None
     blacklist: bool = True
 
     def check(self, key: str) -> None:  # noqa: D102
         check_range(f"{key}.peer_audit_rate", self.peer_audit_rate, 0.0, 1.0)
-        check_range(f"{key}.peer_audit_accuracy", self.peer_audit_accuracy, 0.0, 1.0)
+        if self.peer_audit_accuracy is not None:
+            check_range(f"{key}.peer_audit_accuracy", self.peer_audit_accuracy, 0.0, 1.0)
 
     def apply(self, ctx: EventContext) -> None:  # noqa: D102
         ctx.policy.peer_audit_rate = self.peer_audit_rate
-        ctx.policy.peer_audit_accuracy = self.peer_audit_accuracy
+        if self.peer_audit_accuracy is not None:
+            ctx.policy.peer_audit_accuracy = self.peer_audit_accuracy
         ctx.policy.blacklist = self.blacklist
 
 
