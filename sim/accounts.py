@@ -200,10 +200,7 @@ def choose_and_deposit(
         n_held = n_cand
         tp = tip_platform[i]
         for c in range(considered + 1):
-            if c == 0:
-                j = tp
-            else:
-                j = _presence_pick(presence_cdf, uniforms[r, c - 1])
+            j = tp if c == 0 else _presence_pick(presence_cdf, uniforms[r, c - 1])
             if j < 0 or not accepting[j]:
                 continue
             seen = False
@@ -215,7 +212,9 @@ def choose_and_deposit(
             public = beta_mean(public_good[j], public_bad[j], gi, prior_weight)
             cand[n_cand] = j
             cand_slot[n_cand] = -1
-            tau[n_cand] = (1.0 - tip_weight) * public + tip_weight * tip_trust[i] if c == 0 else public
+            tau[n_cand] = (
+                (1.0 - tip_weight) * public + tip_weight * tip_trust[i] if c == 0 else public
+            )
             n_cand += 1
         tip_platform[i] = -1  # a tip is used up at a review
         top = -np.inf

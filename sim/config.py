@@ -76,10 +76,14 @@ class PopulationConfig:
     exposure_high: float = _p(0.8, doc="most of their money users put on platforms is U(low, high)")
     threshold_low: float = _p(0.3, doc="withdraw thresholds are U(threshold_low, threshold_high)")
     threshold_high: float = _p(0.7, doc="withdraw thresholds are U(threshold_low, threshold_high)")
-    institutional_trust_mean: float = _p(0.45, doc="mean initial institutional trust (low, seed 1.1)")
+    institutional_trust_mean: float = _p(
+        0.45, doc="mean initial institutional trust (low, seed 1.1)"
+    )
     institutional_trust_concentration: float = _pos(20.0, "Beta concentration of it")
     max_accounts: int = _count(3, doc="accounts a user can hold at once")
-    awareness_rate: float = _p(0.005, doc="chance per tick a user not yet in the market hears of it")
+    awareness_rate: float = _p(
+        0.005, doc="chance per tick a user not yet in the market hears of it"
+    )
     deposit_rate: float = _p(0.15, doc="chance per tick that a user reviews where their money is")
     deposit_share: float = _p(0.5, doc="share of idle money invested when a user invests")
     considered: int = _count(2, lo=0, doc="platforms a reviewing user notices besides own and tips")
@@ -243,7 +247,9 @@ class RegulatorConfig:
     disclosure_mandate: float = _p(0.3, doc="enforced minimum disclosure lever")
     custody_requirement: float = _p(0.5, doc="share of user funds held by a custodian")
     early_warning: float = _p(0.3, doc="RegTech flag chance per tick (times detection accuracy)")
-    suspension_ticks: int = _count(4, doc="ticks of a suspension (withdrawals stayed) before wind-down")
+    suspension_ticks: int = _count(
+        4, doc="ticks of a suspension (withdrawals stayed) before wind-down"
+    )
     complaint_response: float = _p(0.5, doc="inspection odds per unit complaint intensity")
     complaint_saturation: float = _pos(0.05, "complaints / users at which response saturates")
     education_rate: float = _p(0.0005, doc="literacy gain toward 1 per tick")

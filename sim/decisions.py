@@ -13,7 +13,7 @@ kernels of :mod:`sim.accounts`.
 import numpy as np
 
 from sim import accounts
-from sim.config import LEVER_INDEX, Config, PopulationConfig
+from sim.config import LEVER_INDEX, Config
 from sim.market import Market
 from sim.operations import lend_excess
 from sim.population import F32, Population

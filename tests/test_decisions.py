@@ -123,9 +123,7 @@ def test_frozen_platform_is_asked_nothing(pop_cfg):
 def test_opinions_name_the_largest_account_and_the_platform_fled(pop_cfg):
     pop, rng = with_accounts(pop_cfg, 3000, seed=6)
     k = 4.0
-    trust, users, slots, amounts = decide_withdrawals(
-        pop, k, 0.0, 0.3, np.zeros(N_PLAT, dtype=bool), rng
-    )
+    trust, *_ = decide_withdrawals(pop, k, 0.0, 0.3, np.zeros(N_PLAT, dtype=bool), rng)
     funded = pop.held & (pop.balance > 0)
     for i in range(pop.n):
         if not funded[i].any():

@@ -11,7 +11,6 @@ from sim.market import Market, Status
 from sim.population import Population
 from sim.resolution import Resolver
 
-
 COMPLIANCE = LEVER_INDEX["compliance"]
 
 
