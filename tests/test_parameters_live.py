@@ -1,0 +1,392 @@
+"""Every reachable numeric parameter of the schema moves some output.
+
+For each int, float and bool leaf of :class:`sim.config.Config` (the dict-valued
+``platforms.strategies.<name>.<field>`` and ``platforms.mix.<name>`` included) the test
+composes a small run in the context where the key acts (:data:`CONTEXTS`), changes the key
+to another valid value (:func:`perturb`), runs both with the same seed and fails if neither
+a timeseries column, nor the platforms' table, nor the event log moved. The reference run
+of each context is computed once per process (:func:`reference` is cached).
+
+Keys dead on the current code are listed in :data:`KNOWN_DEAD` with the reason and marked
+``xfail(strict=True)``: the list fails as soon as one of them comes alive, so it can only
+shrink. Each test records the relative change of the final ``trust_mean`` and
+``user_losses_cum`` as a junit property (information, not a test).
+
+The tests at the end check the scenario library against the event parameters that fall
+back to a config value when unset (:data:`EVENT_FALLBACKS`): a scenario file that sets one
+makes that config key dead in the scenario.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import functools
+import json
+import math
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pandas as pd
+import pytest
+from omegaconf import OmegaConf
+
+from sim.compose import SCENARIO_DIR, compose_config
+from sim.config import STRATEGY_NAMES, Config, RegulatorConfig
+from sim.events import EVENT_TYPES
+from sim.model import TrustModel
+
+# Small and short enough for CI, large and long enough for the contexts' events: at 600
+# users a rumour has one seed spreader; sandbox review and the end of legal lag are at 78.
+BASE = ("population.n_users=600", "ticks=80", "seed=0")
+
+# Not under test: the run's identity and size, the Ishigami stand-in, file output.
+EXCLUDED = (
+    "seed",
+    "sample",
+    "ticks",
+    "population.n_users",
+    "platforms.count",
+    "ishigami.*",
+    "output.*",
+)
+
+# Extra overrides (after BASE) under which a key acts. The first matching pattern wins, so
+# specific patterns come first; a key that matches none runs in BASE alone.
+CONTEXTS: dict[str, list[str]] = {
+    # A strategy's disclosure below the regulator's floor is lifted to it (dead by design).
+    **{
+        f"platforms.strategies.{s}.disclosure": [f"platforms={s}", "regulator.disclosure_mandate=0"]
+        for s in STRATEGY_NAMES
+    },
+    # A strategy acts only where platforms play it.
+    **{f"platforms.strategies.{s}.*": [f"platforms={s}"] for s in STRATEGY_NAMES},
+    # Rebuttals answer a false rumour; rumour_rebutted is the scenario that rebuts.
+    "regulator.rebuttal*": ["scenario=rumour_rebutted"],
+    "regulator.rule_lag": ["scenario=legal_lag"],
+    # The regime alone: the self_regulation scenario's event overwrites these keys.
+    "regulator.peer_audit_*": ["regulator=self_regulation"],
+    "regulator.blacklist": ["regulator=self_regulation"],
+    # The default target is rarely exceeded twice over, so the cap never binds.
+    "regulator.max_tightening": ["regulator=adaptive", "regulator.adapt_target=0.005"],
+    "regulator.adapt*": ["regulator=adaptive"],
+    "adaptation.*": ["adaptation.enabled=true", "adaptation.every=5"],
+    # ux_first platforms (compliance 0.4) are fined often enough to reach the count.
+    "regulator.shutdown_after": ["platforms=ux_first"],
+    # Suspended platforms: accounts still held whose withdrawals fail, and a wind-down
+    # when the suspension ends.
+    "regulator.suspension_ticks": ["regulator.shutdown_after=1"],
+    "trust.failed_withdrawal_evidence": ["regulator.shutdown_after=1"],
+    # Early warning needs stressed platforms; laggards hold reserves near the threshold.
+    "regulator.early_warning": ["platforms=laggard"],
+    "platforms.liquidity_stress": ["platforms=laggard"],
+    # A disorderly collapse (the only one that sells loans at a fire-sale haircut).
+    "platforms.fire_sale_haircut": ["scenario=fraud_contagion"],
+    # Runs on open platforms (the sandbox-less risky entrants).
+    "platforms.collapse_failed_share": ["scenario=no_sandbox"],
+    # Exits that are not fully covered: the registration deadline (week 130) removes
+    # laggards with thin equity. Solvent sandbox exits pay in full whatever the haircut.
+    "platforms.exit_haircut": ["scenario=policy_shift", "ticks=140", "platforms=laggard"],
+    # A forced breach rather than a rare random one.
+    "trust.breach_shock": ["scenario=data_breach"],
+}
+
+# Keys that move no output on the current code, with the reason; xfail(strict=True).
+KNOWN_DEAD: dict[str, str] = {
+    "regulator.rebuttal": "every library rumour event sets its own rebuttal",
+    "regulator.rebuttal_delay": "rumour_rebutted's event sets rebuttal_delay: 2; no other rebuts",
+    "regulator.rebuttal_reach": "rumour_rebutted's event sets rebuttal_reach: 0.6; no other rebuts",
+    "regulator.rule_lag": "legal_lag's event (the library's only one) sets lag: 52",
+    "platforms.collapse_failed_share": "a run fails ~40% of liabilities at once (the queue "
+    "stops at the first unpaid request): a bound of 0.02 or 0.03 never decides",
+}
+
+# Cross-field rules of sim.config._check_relations: low <= high.
+RELATIONS = (
+    ("population.threshold_low", "population.threshold_high"),
+    ("platforms.default_rate_low", "platforms.default_rate_high"),
+    ("trust.detractor_threshold", "trust.promoter_threshold"),
+)
+
+
+class Leaf(NamedTuple):
+    """A numeric leaf of the schema and its range (the field's ``lo``/``hi``/``open_lo``)."""
+
+    key: str
+    kind: type
+    lo: float
+    hi: float
+    open_lo: bool
+
+
+def schema_leaves(node: Any = None, prefix: str = "") -> list[Leaf]:
+    """Every int, float and bool leaf of the schema, through nested and dict-valued groups."""
+    node = Config() if node is None else node
+    leaves = []
+    for f in dataclasses.fields(node):
+        key, value = prefix + f.name, getattr(node, f.name)
+        if dataclasses.is_dataclass(value):
+            leaves += schema_leaves(value, key + ".")
+        elif isinstance(value, dict):
+            for name, item in value.items():
+                if dataclasses.is_dataclass(item):  # platforms.strategies.<name>.<field>
+                    leaves += schema_leaves(item, f"{key}.{name}.")
+                elif isinstance(item, int | float):  # platforms.mix.<name>: a weight >= 0
+                    leaves.append(Leaf(f"{key}.{name}", float, 0.0, math.inf, False))
+        elif f.type in (bool, int, float):
+            meta = f.metadata
+            lo, hi = meta.get("lo", -math.inf), meta.get("hi", math.inf)
+            leaves.append(Leaf(key, f.type, lo, hi, bool(meta.get("open_lo", False))))
+    return leaves
+
+
+def perturb(value: Any, kind: type, lo: float, hi: float, open_lo: bool = False) -> Any:
+    """Another valid value: a bool flips, else the first candidate inside the range.
+
+    Ints: x2, +1, -1. Floats in a bounded range: x1.5, then a fifth of the range down or
+    up (for values near a bound), then x0.5. Unbounded floats: x1.5, x0.5, +1, -1. Above
+    ``lo`` strictly if ``open_lo``.
+    """
+    if kind is bool:
+        return not value
+    if kind is int:
+        candidates = [value * 2, value + 1, value - 1]
+    elif math.isfinite(hi):
+        step = 0.2 * (hi - lo)
+        candidates = [value * 1.5, value - step, value + step, value * 0.5]
+    else:
+        candidates = [value * 1.5, value * 0.5, value + 1.0, value - 1.0]
+    for new in candidates:
+        new = kind(round(new, 12))  # no float noise in the id (0.3 x 1.5 = 0.44999999999999996)
+        if new != value and (new > lo if open_lo else new >= lo) and new <= hi:
+            return new
+    raise ValueError(f"no valid value other than {value!r} in [{lo}, {hi}]")
+
+
+def context_of(key: str) -> tuple[str, ...]:
+    """The overrides under which ``key`` acts: the first pattern of CONTEXTS matching it."""
+    for pattern, overrides in CONTEXTS.items():
+        if fnmatch.fnmatchcase(key, pattern):
+            return tuple(overrides)
+    return ()
+
+
+@functools.cache
+def composed(overrides: tuple[str, ...]) -> Config:
+    """BASE plus ``overrides``, composed once (shared: read only)."""
+    return compose_config([*BASE, *overrides])
+
+
+def get_value(node: Any, key: str) -> Any:
+    """The value of a dotted key, through dataclasses and dicts."""
+    for part in key.split("."):
+        node = node[part] if isinstance(node, dict) else getattr(node, part)
+    return node
+
+
+def bounds(leaf: Leaf, cfg: Config) -> tuple[float, float]:
+    """The leaf's range, narrowed by a cross-field rule to the related key's value."""
+    lo, hi = leaf.lo, leaf.hi
+    for low, high in RELATIONS:
+        if leaf.key == low:
+            hi = min(hi, get_value(cfg, high))
+        elif leaf.key == high:
+            lo = max(lo, get_value(cfg, low))
+    return lo, hi
+
+
+def override(key: str, value: Any) -> str:
+    """The Hydra override setting ``key`` to ``value`` (also the test's id)."""
+    return f"{key}={str(value).lower() if isinstance(value, bool) else repr(value)}"
+
+
+class Outputs(NamedTuple):
+    """What a run produced, as compared."""
+
+    timeseries: pd.DataFrame
+    platforms: pd.DataFrame
+    events: str  # the event log as canonical JSON
+
+
+def run(overrides: tuple[str, ...]) -> Outputs:
+    """Run BASE plus ``overrides``."""
+    model = TrustModel(compose_config([*BASE, *overrides]))
+    model.run()
+    log = json.dumps(model.event_log, sort_keys=True, default=str)
+    return Outputs(model.timeseries(), model.platform_table(), log)
+
+
+@functools.cache
+def reference(context: tuple[str, ...]) -> Outputs:
+    """The unperturbed run of a context, once per process (perturbed runs are not kept)."""
+    return run(context)
+
+
+def moved(ref: Outputs, new: Outputs) -> list[str]:
+    """What differs: the timeseries columns, then ``platforms`` and ``events``."""
+    changed = [c for c in ref.timeseries if not ref.timeseries[c].equals(new.timeseries[c])]
+    if not ref.platforms.equals(new.platforms):
+        changed.append("platforms")
+    if ref.events != new.events:
+        changed.append("events")
+    return changed
+
+
+def relative_change(ref: Outputs, new: Outputs, column: str) -> float:
+    """|final new - final ref| / |final ref| of a timeseries column (inf from 0 or NaN)."""
+    a, b = float(ref.timeseries[column].iloc[-1]), float(new.timeseries[column].iloc[-1])
+    if a == b or (math.isnan(a) and math.isnan(b)):
+        return 0.0
+    return abs(b - a) / abs(a) if a and math.isfinite(a) and math.isfinite(b) else math.inf
+
+
+class Case(NamedTuple):
+    """A key under test: its context, its value there and the value it is changed to."""
+
+    key: str
+    context: tuple[str, ...]
+    old: Any
+    new: Any
+
+
+def cases() -> list[Case]:
+    """Every key under test, the new value computed from its value in its context."""
+    found = []
+    for leaf in schema_leaves():
+        if any(fnmatch.fnmatchcase(leaf.key, pattern) for pattern in EXCLUDED):
+            continue
+        context = context_of(leaf.key)
+        cfg = composed(context)
+        old = get_value(cfg, leaf.key)
+        new = perturb(old, leaf.kind, *bounds(leaf, cfg), leaf.open_lo)
+        found.append(Case(leaf.key, context, old, new))
+    return found
+
+
+CASES = cases()
+
+
+def _param(case: Case) -> Any:
+    marks = []
+    if case.key in KNOWN_DEAD:
+        marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_DEAD[case.key]))
+    return pytest.param(case, id=override(case.key, case.new), marks=marks)
+
+
+@pytest.mark.parametrize("case", [_param(c) for c in CASES])
+def test_parameter_moves_an_output(case: Case, record_property) -> None:
+    ref = reference(case.context)
+    new = run((*case.context, override(case.key, case.new)))
+    for column in ("trust_mean", "user_losses_cum"):  # information, in the junit XML
+        record_property(f"rel_{column}", relative_change(ref, new, column))
+    assert moved(ref, new), (
+        f"{case.key}: {case.old!r} -> {case.new!r} moved no output "
+        f"(context: {' '.join(case.context) or 'defaults'})"
+    )
+
+
+def test_tables_name_real_keys() -> None:
+    # A typo in a pattern or in KNOWN_DEAD would silently test nothing or mark nothing.
+    keys = [leaf.key for leaf in schema_leaves()]
+    for pattern in CONTEXTS:
+        assert fnmatch.filter(keys, pattern), f"{pattern} matches no key of the schema"
+    assert set(KNOWN_DEAD) <= {case.key for case in CASES}
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "lo", "hi", "open_lo", "expected"),
+    [
+        (True, bool, -math.inf, math.inf, False, False),
+        (3, int, 1, math.inf, False, 6),
+        (0, int, 0, math.inf, False, 1),
+        (0.3, float, 0.0, 1.0, False, 0.45),
+        (0.97, float, 0.0, 1.0, False, 0.77),
+        (0.0, float, 0.0, 1.0, False, 0.2),
+        (0.3, float, 0.0, 0.35, False, 0.23),  # x1.5 above a related key's value
+        (4.0, float, 1.0, math.inf, False, 6.0),
+        (0.0, float, 0.0, math.inf, True, 1.0),
+    ],
+)
+def test_perturb_stays_in_range(value, kind, lo, hi, open_lo, expected) -> None:
+    assert perturb(value, kind, lo, hi, open_lo) == expected
+
+
+# --- scenario files against event fallbacks ---------------------------------------------
+
+# Event parameters that default to None and then read a config value: a scenario file
+# that sets one makes the config key(s) dead in that scenario.
+EVENT_FALLBACKS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("rumour", "rebuttal"): ("regulator.rebuttal",),
+    ("rumour", "rebuttal_delay"): ("regulator.rebuttal_delay",),
+    ("rumour", "rebuttal_reach"): ("regulator.rebuttal_reach",),
+    ("legal_lag", "lag"): ("regulator.rule_lag",),
+    ("platform_entry", "default_rate"): (
+        "platforms.default_rate_low",
+        "platforms.default_rate_high",
+    ),
+    ("platform_entry", "advertised_yield"): ("platforms.strategies.<strategy>.advertised_yield",),
+}
+# None-default parameters that mean "leave unchanged", not "use the config's value".
+NOT_FALLBACKS = {
+    ("strategy_change", "strategy"),
+    ("strategy_change", "levers"),
+    ("strategy_change", "advertised_yield"),
+}
+
+# Library scenarios that set a fallback parameter today (xfail(strict=True) until fixed).
+SCENARIOS_SETTING_FALLBACKS = {
+    "rumour": "its rumour sets rebuttal: false",
+    "education_campaign": "its rumour sets rebuttal: false",
+    "rumour_rebutted": "its rumour sets rebuttal, rebuttal_delay and rebuttal_reach",
+    "legal_lag": "its legal_lag sets lag: 52",
+}
+
+
+def _none_defaults() -> set[tuple[str, str]]:
+    return {
+        (name, f.name)
+        for name, cls in EVENT_TYPES.items()
+        for f in dataclasses.fields(cls)
+        if f.default is None
+    }
+
+
+def test_fallback_table_matches_the_event_types() -> None:
+    # Every None default of an event type is classified, and the table names only those.
+    assert set(EVENT_FALLBACKS) | NOT_FALLBACKS == _none_defaults()
+
+
+def _scenario_param(path: Path) -> Any:
+    reason = SCENARIOS_SETTING_FALLBACKS.get(path.stem)
+    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+    return pytest.param(path, id=path.stem, marks=marks)
+
+
+@pytest.mark.parametrize("path", [_scenario_param(p) for p in sorted(SCENARIO_DIR.glob("*.yaml"))])
+def test_scenario_leaves_config_fallbacks_unset(path: Path) -> None:
+    events = OmegaConf.to_container(OmegaConf.load(path)).get("events") or []
+    set_here = [
+        f"{event['type']}.{name} (hides {', '.join(EVENT_FALLBACKS[event['type'], name])})"
+        for event in events
+        for name, value in event.items()
+        if (event["type"], name) in EVENT_FALLBACKS and value is not None
+    ]
+    assert not set_here, f"{path.name} sets {'; '.join(set_here)}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="self_regulation's peer_audit_rate, peer_audit_accuracy and blacklist default to "
+    "0.05, 0.5, true and overwrite the regime's keys (dead under scenario=self_regulation)",
+)
+def test_event_parameters_named_like_regulator_keys_fall_back() -> None:
+    # An event parameter named like a regulator key should read it when unset, not replace
+    # it with a constant of its own.
+    regulator = {f.name for f in dataclasses.fields(RegulatorConfig)}
+    constant = sorted(
+        f"{name}.{f.name}"
+        for name, cls in EVENT_TYPES.items()
+        for f in dataclasses.fields(cls)
+        if f.name in regulator and f.default is not None
+    )
+    assert not constant, f"constant defaults replace regulator keys: {constant}"
