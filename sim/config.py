@@ -101,7 +101,7 @@ class PopulationConfig:
     incident_delivery: float = _p(0.5, doc="delivery score of a tick with an outage or breach")
     violation_delivery: float = _p(0.5, doc="delivery score of a tick the platform violated in")
     ux_weight: float = _p(0.3, doc="share of a delivered outcome owed to user experience")
-    complaint_threshold: float = _p(0.4, doc="outcome below which a user may complain")
+    complaint_threshold: float = _p(0.5, doc="outcome below which a user may complain")
     complaint_prob: float = _p(0.5, doc="chance a dissatisfied user complains (times literacy)")
 
 
@@ -224,7 +224,7 @@ class PlatformsConfig:
     deterrence_scale: float = _pos(0.0005, "expected penalty that cuts temptation by a factor e")
     violation_harm: float = _p(0.001, doc="share of liabilities a violation takes out of reach")
     default_passthrough: float = _p(0.25, doc="share of loan losses written off users' balances")
-    collapse_failed_share: float = _p(0.02, doc="failed withdrawals / liabilities that collapse")
+    collapse_failed_share: float = _p(0.5, doc="share of the withdrawals asked left unpaid that collapses")
     liquidation_capacity: float = _p(0.1, doc="share of its loans a platform can sell in a tick")
     liquidation_discount: float = _p(0.1, doc="loss on loans sold to pay withdrawals")
     fire_sale_haircut: float = _p(0.6, doc="loss on loans sold in a disorderly collapse")

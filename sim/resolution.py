@@ -164,18 +164,20 @@ class Resolver:
             market_share=share,
         )
 
-    def close_runs(self, failed: np.ndarray, liabilities: np.ndarray) -> None:
-        """The collapse rule: failed withdrawals above a share of liabilities close a platform.
+    def close_runs(self, failed: np.ndarray, asked: np.ndarray) -> None:
+        """The collapse rule: a platform that cannot pay most of what is asked is broken.
 
-        A run on an open platform closes it: in order if the regulator flagged it, else
-        in a disorderly collapse. A suspended platform is already in official hands.
+        When more than ``collapse_failed_share`` of the withdrawals asked of an open
+        platform this tick go unpaid (its cash and saleable loans are exhausted), the run
+        closes it: in order if the regulator flagged it, else in a disorderly collapse. A
+        suspended platform is already in official hands.
 
         Args:
             failed: Money in failed requests per platform this tick.
-            liabilities: Liabilities before this tick's withdrawals were paid.
+            asked: Money asked of each platform this tick.
         """
         market = self.market
-        run = failed > self.platforms.collapse_failed_share * liabilities
+        run = failed > self.platforms.collapse_failed_share * asked
         for j in np.flatnonzero(run):
             if market.is_open[j]:
                 market.run_closures += 1

@@ -81,5 +81,5 @@ def settle(
     now.flows.withdrawals += float(pa.sum())
     now.flows.failed_withdrawals += float(failed_per.sum())
     market.liabilities = liabilities - paid_per
-    resolver.close_runs(failed_per, liabilities)
+    resolver.close_runs(failed_per, asked)
     lend_excess(market)

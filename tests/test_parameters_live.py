@@ -51,6 +51,19 @@ EXCLUDED = (
     "output.*",
 )
 
+# A market where violations are frequent (laggards, strongly tempted).
+TEMPTED = ("platforms=laggard", "platforms.violation_temptation=0.3")
+# Rare events made common enough to be seen at this size: more platforms, longer.
+MANY = ("platforms.count=60", "ticks=160")
+# A market where platforms fail: laggards drained by frauds, nobody watching.
+FAILING = (
+    "platforms=laggard",
+    "platforms.fraud_share=0.5",
+    "platforms.fraud_drawdown=0.03",
+    "regulator.inspection_rate=0",
+    "regulator.early_warning=0",
+)
+
 # Extra overrides (after BASE) under which a key acts. The first matching pattern wins, so
 # specific patterns come first; a key that matches none runs in BASE alone.
 CONTEXTS: dict[str, list[str]] = {
@@ -64,26 +77,31 @@ CONTEXTS: dict[str, list[str]] = {
     # Rebuttals answer a false rumour; rumour_rebutted is the scenario that rebuts.
     "regulator.rebuttal*": ["scenario=rumour_rebutted"],
     "regulator.rule_lag": ["scenario=legal_lag"],
-    # The regime alone: the self_regulation scenario's event overwrites these keys.
-    "regulator.peer_audit_*": ["regulator=self_regulation"],
+    "regulator.peer_audit_accuracy": ["scenario=self_regulation", *TEMPTED],
+    "regulator.peer_audit_rate": ["regulator=self_regulation"],
     "regulator.blacklist": ["regulator=self_regulation"],
-    # The default target is rarely exceeded twice over, so the cap never binds.
-    "regulator.max_tightening": ["regulator=adaptive", "regulator.adapt_target=0.005"],
-    "regulator.adapt*": ["regulator=adaptive"],
+    # Tightening needs violations above the target: a tempted, lax-compliance market.
+    "regulator.max_tightening": ["regulator=adaptive", *TEMPTED, "regulator.adapt_target=0.005"],
+    "regulator.adapt*": ["regulator=adaptive", *TEMPTED],
     "adaptation.*": ["adaptation.enabled=true", "adaptation.every=5"],
-    # ux_first platforms (compliance 0.4) are fined often enough to reach the count.
-    "regulator.shutdown_after": ["platforms=ux_first"],
-    # Suspended platforms: accounts still held whose withdrawals fail, and a wind-down
-    # when the suspension ends.
-    "regulator.suspension_ticks": ["regulator.shutdown_after=1"],
-    "trust.failed_withdrawal_evidence": ["regulator.shutdown_after=1"],
+    # Penalties pile up (against remediation) only where violations are frequent.
+    "regulator.shutdown_after": [*TEMPTED],
+    # Rare draws (incidents, violations): a longer run with more platforms to see them.
+    "platforms.incident_effect": [*MANY],
+    "platforms.deterrence_scale": [*MANY],
+    "regulator.violation_memory": [*TEMPTED, "regulator.inspection_rate=0.01"],
+    "regulator.remediation": [*TEMPTED],
+    "regulator.suspension_ticks": ["regulator.shutdown_after=1", *TEMPTED],
+    # Withdrawals that fail: runs on platforms drained by fraud, unsupervised.
+    "trust.failed_withdrawal_evidence": [*FAILING],
+    "trust.run_evidence": [*FAILING],
+    "platforms.liquidation_*": [*FAILING],
     # Early warning needs stressed platforms; laggards hold reserves near the threshold.
     "regulator.early_warning": ["platforms=laggard"],
     "platforms.liquidity_stress": ["platforms=laggard"],
     # A disorderly collapse (the only one that sells loans at a fire-sale haircut).
     "platforms.fire_sale_haircut": ["scenario=fraud_contagion"],
-    # Runs on open platforms (the sandbox-less risky entrants).
-    "platforms.collapse_failed_share": ["scenario=no_sandbox"],
+    "platforms.collapse_failed_share": [*FAILING],
     # Exits that are not fully covered: the registration deadline (week 130) removes
     # laggards with thin equity. Solvent sandbox exits pay in full whatever the haircut.
     "platforms.exit_haircut": ["scenario=policy_shift", "ticks=140", "platforms=laggard"],
@@ -92,18 +110,12 @@ CONTEXTS: dict[str, list[str]] = {
 }
 
 # Keys that move no output on the current code, with the reason; xfail(strict=True).
-KNOWN_DEAD: dict[str, str] = {
-    "regulator.rebuttal": "every library rumour event sets its own rebuttal",
-    "regulator.rebuttal_delay": "rumour_rebutted's event sets rebuttal_delay: 2; no other rebuts",
-    "regulator.rebuttal_reach": "rumour_rebutted's event sets rebuttal_reach: 0.6; no other rebuts",
-    "regulator.rule_lag": "legal_lag's event (the library's only one) sets lag: 52",
-    "platforms.collapse_failed_share": "a run fails ~40% of liabilities at once (the queue "
-    "stops at the first unpaid request): a bound of 0.02 or 0.03 never decides",
-}
+KNOWN_DEAD: dict[str, str] = {}
 
 # Cross-field rules of sim.config._check_relations: low <= high.
 RELATIONS = (
     ("population.threshold_low", "population.threshold_high"),
+    ("population.exposure_low", "population.exposure_high"),
     ("platforms.default_rate_low", "platforms.default_rate_high"),
     ("trust.detractor_threshold", "trust.promoter_threshold"),
 )
@@ -320,6 +332,7 @@ EVENT_FALLBACKS: dict[tuple[str, str], tuple[str, ...]] = {
     ("rumour", "rebuttal_delay"): ("regulator.rebuttal_delay",),
     ("rumour", "rebuttal_reach"): ("regulator.rebuttal_reach",),
     ("legal_lag", "lag"): ("regulator.rule_lag",),
+    ("self_regulation", "peer_audit_accuracy"): ("regulator.peer_audit_accuracy",),
     ("platform_entry", "default_rate"): (
         "platforms.default_rate_low",
         "platforms.default_rate_high",
@@ -333,12 +346,12 @@ NOT_FALLBACKS = {
     ("strategy_change", "advertised_yield"),
 }
 
-# Library scenarios that set a fallback parameter today (xfail(strict=True) until fixed).
-SCENARIOS_SETTING_FALLBACKS = {
-    "rumour": "its rumour sets rebuttal: false",
-    "education_campaign": "its rumour sets rebuttal: false",
-    "rumour_rebutted": "its rumour sets rebuttal, rebuttal_delay and rebuttal_reach",
-    "legal_lag": "its legal_lag sets lag: 52",
+# Deliberate counterfactuals: the scenario's question needs the value (the unrebutted
+# rumour of `rumour`, the same rumour after education). The config key stays live in
+# another library scenario (test_each_fallback_key_is_live_in_some_scenario).
+COUNTERFACTUALS = {
+    ("rumour", "rumour", "rebuttal"),
+    ("education_campaign", "rumour", "rebuttal"),
 }
 
 
@@ -356,29 +369,47 @@ def test_fallback_table_matches_the_event_types() -> None:
     assert set(EVENT_FALLBACKS) | NOT_FALLBACKS == _none_defaults()
 
 
-def _scenario_param(path: Path) -> Any:
-    reason = SCENARIOS_SETTING_FALLBACKS.get(path.stem)
-    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-    return pytest.param(path, id=path.stem, marks=marks)
-
-
-@pytest.mark.parametrize("path", [_scenario_param(p) for p in sorted(SCENARIO_DIR.glob("*.yaml"))])
-def test_scenario_leaves_config_fallbacks_unset(path: Path) -> None:
+def _fallbacks_set(path: Path) -> list[tuple[str, str]]:
     events = OmegaConf.to_container(OmegaConf.load(path)).get("events") or []
-    set_here = [
-        f"{event['type']}.{name} (hides {', '.join(EVENT_FALLBACKS[event['type'], name])})"
+    return [
+        (event["type"], name)
         for event in events
         for name, value in event.items()
         if (event["type"], name) in EVENT_FALLBACKS and value is not None
     ]
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIO_DIR.glob("*.yaml")), ids=lambda p: p.stem)
+def test_scenario_leaves_config_fallbacks_unset(path: Path) -> None:
+    set_here = [
+        f"{kind}.{name} (hides {', '.join(EVENT_FALLBACKS[kind, name])})"
+        for kind, name in _fallbacks_set(path)
+        if (path.stem, kind, name) not in COUNTERFACTUALS
+    ]
     assert not set_here, f"{path.name} sets {'; '.join(set_here)}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="self_regulation's peer_audit_rate, peer_audit_accuracy and blacklist default to "
-    "0.05, 0.5, true and overwrite the regime's keys (dead under scenario=self_regulation)",
-)
+def test_each_fallback_key_is_live_in_some_scenario() -> None:
+    """A counterfactual may set a fallback; another scenario with that event leaves it."""
+    for _, kind, name in COUNTERFACTUALS:
+        leaving = [
+            p.stem
+            for p in SCENARIO_DIR.glob("*.yaml")
+            if any(e.get("type") == kind for e in _events(p))
+            and (kind, name) not in _fallbacks_set(p)
+        ]
+        assert leaving, f"no library scenario leaves {kind}.{name} to the config"
+
+
+def _events(path: Path) -> list[dict[str, Any]]:
+    return OmegaConf.to_container(OmegaConf.load(path)).get("events") or []
+
+
+# What an event sets on purpose: starting self-regulation means audits at a rate > 0
+# and a blacklist, whatever the regime had (usually none).
+INTERVENTIONS = {"self_regulation.peer_audit_rate", "self_regulation.blacklist"}
+
+
 def test_event_parameters_named_like_regulator_keys_fall_back() -> None:
     # An event parameter named like a regulator key should read it when unset, not replace
     # it with a constant of its own.
@@ -389,4 +420,5 @@ def test_event_parameters_named_like_regulator_keys_fall_back() -> None:
         for f in dataclasses.fields(cls)
         if f.name in regulator and f.default is not None
     )
+    constant = [c for c in constant if c not in INTERVENTIONS]
     assert not constant, f"constant defaults replace regulator keys: {constant}"

@@ -136,17 +136,17 @@ def test_custody_lowers_the_collapse_haircut(build_model):
 
 
 def test_run_rule_closes_open_platforms_above_the_bound(build_model):
-    """Failed withdrawals above collapse_failed_share x liabilities close an open platform."""
-    model = build_model("platforms.collapse_failed_share=0.1", n_users=500)
+    """More than collapse_failed_share of the withdrawals asked left unpaid: a collapse."""
+    model = build_model("platforms.collapse_failed_share=0.4", n_users=500)
     market = model.market
-    liabilities = market.liabilities.copy()
+    asked = np.full(len(market), 1000.0)
     failed = np.zeros(len(market))
-    failed[0] = 0.11 * liabilities[0]  # above the bound: a run
-    failed[1] = 0.09 * liabilities[1]  # below: survives
-    failed[2] = 0.5 * liabilities[2]  # above, but the platform is suspended already
+    failed[0] = 410.0  # above the bound: a run
+    failed[1] = 390.0  # below: withdrawal difficulties, but it survives
+    failed[2] = 900.0  # above, but the platform is suspended already
     market.set_status(2, Status.SUSPENDED)
     market.flagged[0] = True  # flagged by early warning: wound down in order
-    model.resolver.close_runs(failed, liabilities)
+    model.resolver.close_runs(failed, asked)
     assert model.platforms[0].status == Status.WOUND_DOWN
     assert model.platforms[1].status == Status.ACTIVE
     assert model.platforms[2].status == Status.SUSPENDED
@@ -154,6 +154,6 @@ def test_run_rule_closes_open_platforms_above_the_bound(build_model):
     assert [e["platform"] for e in runs] == [0]
     market.flagged[3] = False
     failed = np.zeros(len(market))
-    failed[3] = liabilities[3]
-    model.resolver.close_runs(failed, liabilities)
+    failed[3] = asked[3]
+    model.resolver.close_runs(failed, asked)
     assert model.platforms[3].status == Status.COLLAPSED  # not flagged: disorderly
