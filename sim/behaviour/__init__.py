@@ -14,3 +14,7 @@ seed report's claims, and writes ``docs/behaviour.md`` with its figures in
 * :mod:`~sim.behaviour.figures`, :mod:`~sim.behaviour.page`: figures and the Markdown;
 * :mod:`~sim.behaviour.cli`: the command.
 """
+
+from sim.behaviour.cli import Options, generate, main
+
+__all__ = ["Options", "generate", "main"]
