@@ -9,13 +9,14 @@ ARGS ?=
 
 PORT ?= 8765
 
-.PHONY: run test app report lint format bench bench-quick clean help
+.PHONY: run test app report behaviour lint format bench bench-quick clean help
 
 help:
 	@echo "make run      run the default scenario (ARGS='key=value ...' for Hydra overrides)"
 	@echo "make test     run the test suite"
 	@echo "make app      the classroom page on http://localhost:$(PORT) (PORT=... to change)"
 	@echo "make report SWEEP=multirun/DATE/TIME   the report of a sweep"
+	@echo "make behaviour  simulate and write docs/behaviour.md (ARGS='--quick' for a smoke test)"
 	@echo "make lint     ruff check and format check"
 	@echo "make bench    run the benchmark suite, write benchmarks/RESULTS.md"
 
@@ -39,6 +40,9 @@ app: $(STAMP)
 
 report: $(STAMP)
 	$(BIN)/trustsim-report $(SWEEP) $(ARGS)
+
+behaviour: $(STAMP)
+	$(BIN)/trustsim-behaviour $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
