@@ -45,6 +45,8 @@ def trust_and_requests(
     threshold,
     prior_weight,
     frozen,
+    exit_share,
+    run_sensitivity,
     need,
     need_share,
     trust,
@@ -56,7 +58,9 @@ def trust_and_requests(
 
     ``trust = (a + k g) / (a + b + k)`` is written to ``trust`` (empty slots read ``g``).
     A slot with money at a platform whose withdrawals are not ``frozen`` (a suspension
-    stays them) asks for all of it when trust < the user's threshold, else for a
+    stays them) asks for all of it when trust < the user's threshold raised by
+    ``run_sensitivity`` times the share of the platform's holders seen leaving it last
+    tick (``exit_share``: a threshold model of a run, Granovetter 1978), else for a
     ``need_share`` of it when the user has a routine liquidity need (``need``). Each user's
     opinion for word of mouth is the platform holding most of their money and their trust
     in it; ``fled_platform`` is the largest platform they ask all their money back from.
@@ -86,7 +90,7 @@ def trust_and_requests(
                 opinion_trust[i] = t
             if frozen[p]:
                 continue
-            if t < threshold[i]:
+            if t < threshold[i] + run_sensitivity * exit_share[p]:
                 amount = balance[i, k]
                 if amount > fled:
                     fled = amount

@@ -76,6 +76,7 @@ class PopulationConfig:
     exposure_high: float = _p(0.8, doc="most of their money users put on platforms is U(low, high)")
     threshold_low: float = _p(0.3, doc="withdraw thresholds are U(threshold_low, threshold_high)")
     threshold_high: float = _p(0.7, doc="withdraw thresholds are U(threshold_low, threshold_high)")
+    run_sensitivity: float = _ev(0.3, "rise of a threshold per share of holders seen leaving")
     institutional_trust_mean: float = _p(
         0.45, doc="mean initial institutional trust (low, seed 1.1)"
     )

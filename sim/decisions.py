@@ -29,19 +29,25 @@ def decide_withdrawals(
     routine_share: float,
     frozen: np.ndarray,
     rng: np.random.Generator,
+    exit_share: np.ndarray | None = None,
+    run_sensitivity: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Every slot's trust, who asks for money back, and what each user would say.
 
-    A user withdraws the whole balance where trust is below their threshold, and a share
-    of it on a routine liquidity need (chance ``routine_rate`` per tick); nothing is asked
-    of a platform whose withdrawals are ``frozen``. Writes ``pop.opinion_*`` and
-    ``pop.fled_platform`` for word of mouth.
+    A user withdraws the whole balance where trust is below their threshold (raised by
+    ``run_sensitivity`` x the share of a platform's holders who left it last tick,
+    ``exit_share``: others running is a reason to run), and a share of it on a routine
+    liquidity need (chance ``routine_rate`` per tick); nothing is asked of a platform
+    whose withdrawals are ``frozen``. Writes ``pop.opinion_*`` and ``pop.fled_platform``
+    for word of mouth.
 
     Returns:
         ``(trust, users, slots, amounts)``: ``(n, K)`` trust and the requests.
     """
     need = rng.random(pop.n, dtype=F32) < routine_rate
     trust = np.empty(pop.platform.shape, dtype=F32)
+    if exit_share is None:
+        exit_share = np.zeros(frozen.size)
     users, slots, amounts = accounts.trust_and_requests(
         pop.platform,
         pop.a,
@@ -51,6 +57,8 @@ def decide_withdrawals(
         pop.withdraw_threshold,
         F32(prior_weight),
         frozen,
+        exit_share.astype(F32),
+        F32(run_sensitivity),
         need,
         routine_share,
         trust,
@@ -164,6 +172,8 @@ def decide(
         pcfg.liquidity_need_share,
         market.is_frozen,
         rng,
+        market.exit_share,
+        pcfg.run_sensitivity,
     )
     unaware = ~population.aware
     population.aware |= unaware & (rng.random(population.n, dtype=F32) < pcfg.awareness_rate)

@@ -110,7 +110,8 @@ class TickState:
 # Per-platform arrays: name -> (dtype, value of a new row). Levers are (P, 5); strategy
 # names and open violations are lists. Who writes each: operations (step 2: cash, loans,
 # incidents, violated, operated, violations_open, paid_share), settlement and resolution
-# (step 4 and any closure: cash, loans, status, liabilities, run_pressure), the regulator
+# (step 4 and any closure: cash, loans, status, liabilities, run_pressure, exit_share),
+# the regulator
 # (step 5: flagged, blacklisted, violations_detected, status, suspended_until,
 # sandbox_review, levers by remediation), events (step 1), information (step 6: the public
 # record public_good/public_bad), satisfaction (step 8: rating, complaints, holders),
@@ -145,6 +146,7 @@ _ARRAYS: dict[str, tuple[Any, Any]] = {
     "liabilities": (np.float64, 0.0),
     "paid_share": (np.float64, 1.0),
     "run_pressure": (np.float64, 0.0),
+    "exit_share": (np.float64, 0.0),
     "public_good": (np.float64, 0.0),
     "public_bad": (np.float64, 0.0),
     "rating": (np.float64, 0.0),

@@ -159,6 +159,8 @@ class Resolver:
             platform=j,
             reason=reason,
             liabilities=liabilities,
+            book_value=result.value,
+            haircut=cut,
             recovery=result.recovery,
             user_losses=lost,
             market_share=share,

@@ -50,6 +50,11 @@ def settle(
     liabilities = market.liabilities
     exits = amounts >= population.balance[users, slots]  # whole balances, not routine needs
     now.panic_withdrawals = int(exits.sum())
+    # Who is seen leaving: the share of each platform's holders asking for everything.
+    leaving = np.bincount(plat[exits], minlength=n_plat)
+    market.exit_share = np.divide(
+        leaving, market.holders, out=np.zeros(n_plat), where=market.holders > 0
+    )
     # Liquidity: cash, and what loans can be sold at a discount this tick.
     keep = 1.0 - pcfg.liquidation_discount
     saleable = pcfg.liquidation_capacity * market.loans * keep
@@ -61,9 +66,9 @@ def settle(
     paid_per = np.bincount(plat[paid], pa, minlength=n_plat)
     # Pay from cash first, then sell loans; the discount is lost.
     short = np.maximum(paid_per - market.cash, 0.0)
-    sold = short / keep
+    sold = np.minimum(short / keep, market.loans)
     market.loans -= sold
-    market.cash += short - paid_per
+    market.cash = np.where(short > 0, 0.0, market.cash - paid_per)
     now.flows.liquidation_losses += float((sold - short).sum())
     for rumour in market.rumours:
         if rumour.live:

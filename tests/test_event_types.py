@@ -939,7 +939,9 @@ def test_legal_lag_violations_are_never_fined(compose_cfg):
         n_users=500,
         ticks=12,
     )
-    model = with_events(cfg, {"tick": t0, "type": "legal_lag", "share": 0.5, "lag": lag})
+    # No extra loan risk: the adopters must live long enough to be fined after the lag.
+    lag_event = {"tick": t0, "type": "legal_lag", "share": 0.5, "lag": lag, "extra_default": 0.0}
+    model = with_events(cfg, lag_event)
     step_to(model, t0)
     launched = {e["platform"] for e in logged(model, "product_launch")}
     assert launched

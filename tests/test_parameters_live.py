@@ -77,7 +77,10 @@ CONTEXTS: dict[str, list[str]] = {
     # Rebuttals answer a false rumour; rumour_rebutted is the scenario that rebuts.
     "regulator.rebuttal*": ["scenario=rumour_rebutted"],
     "regulator.rule_lag": ["scenario=legal_lag"],
-    "regulator.peer_audit_accuracy": ["scenario=self_regulation", *TEMPTED],
+    "regulator.peer_audit_accuracy": [
+        "scenario=self_regulation",
+        "platforms.violation_temptation=0.2",
+    ],
     "regulator.peer_audit_rate": ["regulator=self_regulation"],
     "regulator.blacklist": ["regulator=self_regulation"],
     # Tightening needs violations above the target: a tempted, lax-compliance market.
@@ -85,7 +88,8 @@ CONTEXTS: dict[str, list[str]] = {
     "regulator.adapt*": ["regulator=adaptive", *TEMPTED],
     "adaptation.*": ["adaptation.enabled=true", "adaptation.every=5"],
     # Penalties pile up (against remediation) only where violations are frequent.
-    "regulator.shutdown_after": [*TEMPTED],
+    # Remediation (the default) keeps most platforms below the count; without it the count binds.
+    "regulator.shutdown_after": ["regulator.remediation=0", "platforms.violation_temptation=0.2"],
     # Rare draws (incidents, violations): a longer run with more platforms to see them.
     "platforms.incident_effect": [*MANY],
     "platforms.deterrence_scale": [*MANY],
@@ -102,9 +106,8 @@ CONTEXTS: dict[str, list[str]] = {
     # A disorderly collapse (the only one that sells loans at a fire-sale haircut).
     "platforms.fire_sale_haircut": ["scenario=fraud_contagion"],
     "platforms.collapse_failed_share": [*FAILING],
-    # Exits that are not fully covered: the registration deadline (week 130) removes
-    # laggards with thin equity. Solvent sandbox exits pay in full whatever the haircut.
-    "platforms.exit_haircut": ["scenario=policy_shift", "ticks=140", "platforms=laggard"],
+    # Going-concern exits: sandbox reviews (the haircut shows in the closure's book value).
+    "platforms.exit_haircut": ["scenario=sandbox_pilot"],
     # A forced breach rather than a rare random one.
     "trust.breach_shock": ["scenario=data_breach"],
 }
@@ -352,6 +355,7 @@ NOT_FALLBACKS = {
 COUNTERFACTUALS = {
     ("rumour", "rumour", "rebuttal"),
     ("education_campaign", "rumour", "rebuttal"),
+    ("rumour_run", "rumour", "rebuttal"),
 }
 
 

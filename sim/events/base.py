@@ -111,7 +111,7 @@ def check_range(key: str, value: Any, lo: float, hi: float | None = None) -> Non
         raise ConfigError(key, value, allowed)
 
 
-TARGETS = ("largest", "largest_sound", "smallest", "newest", "fraud", "random")
+TARGETS = ("largest", "largest_sound", "least_liquid", "smallest", "newest", "fraud", "random")
 
 
 def check_target(key: str, target: Any, n_platforms: int | None) -> None:
@@ -131,7 +131,8 @@ def resolve_target(market: Market, target: int | str, rng: np.random.Generator) 
 
     ``largest``/``smallest`` compare liabilities among open platforms;
     ``largest_sound`` is the largest honest one whose equity ratio is at least the
-    median of the open platforms';
+    median of the open platforms'; ``least_liquid`` the one with the least cash for what
+    it owes (among those that owe something);
     ``newest`` is the last to enter; ``fraud`` an open fraudulent platform; ``random``
     any open platform.
     """
@@ -146,6 +147,12 @@ def resolve_target(market: Market, target: int | str, rng: np.random.Generator) 
         median = float(np.median(ratio)) if ratio.size else 0.0
         candidates = candidates[~market.fraudulent[candidates] & (ratio >= median)]
         target = "largest"
+    if target == "least_liquid":
+        candidates = candidates[market.liabilities[candidates] > 0]
+        if not candidates.size:
+            return None
+        cover = market.cash[candidates] / market.liabilities[candidates]
+        return int(candidates[np.argmin(cover)])
     if not candidates.size:
         return None
     liabilities = market.liabilities[candidates]
