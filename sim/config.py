@@ -225,7 +225,7 @@ class PlatformsConfig:
     deterrence_scale: float = _pos(0.0005, "expected penalty that cuts temptation by a factor e")
     violation_harm: float = _p(0.001, doc="share of liabilities a violation takes out of reach")
     default_passthrough: float = _p(0.25, doc="share of loan losses written off users' balances")
-    collapse_failed_share: float = _p(0.5, doc="share of the withdrawals asked left unpaid that collapses")
+    collapse_failed_share: float = _p(0.5, doc="share of asked withdrawals unpaid that collapses")
     liquidation_capacity: float = _p(0.1, doc="share of its loans a platform can sell in a tick")
     liquidation_discount: float = _p(0.1, doc="loss on loans sold to pay withdrawals")
     fire_sale_haircut: float = _p(0.6, doc="loss on loans sold in a disorderly collapse")
