@@ -16,26 +16,6 @@ SQRT12 = np.sqrt(12.0)  # scales a uniform on [-1/2, 1/2] to unit variance
 
 
 @njit(cache=True, nogil=True)
-def credit_yield(platform, balance, net_rate, n_platforms):  # pragma: no cover - numba
-    """``balance *= 1 + net_rate[platform]`` on open slots.
-
-    Returns:
-        ``(before, after)``: sums of balances per platform before and after crediting.
-    """
-    before = np.zeros(n_platforms)
-    after = np.zeros(n_platforms)
-    n, k_max = platform.shape
-    for i in range(n):
-        for k in range(k_max):
-            p = platform[i, k]
-            if p >= 0:
-                before[p] += balance[i, k]
-                balance[i, k] *= 1.0 + net_rate[p]
-                after[p] += balance[i, k]
-    return before, after
-
-
-@njit(cache=True, nogil=True)
 def trust_and_requests(
     platform,
     a,
@@ -53,22 +33,28 @@ def trust_and_requests(
     opinion_platform,
     opinion_trust,
     fled_platform,
+    net_rate,
 ):  # pragma: no cover - numba
-    """Trust of every slot, the withdrawal requests it triggers, and what users would say.
+    """Yield, trust of every slot, the requests it triggers, and what users would say.
 
-    ``trust = (a + k g) / (a + b + k)`` is written to ``trust`` (empty slots read ``g``).
-    A slot with money at a platform whose withdrawals are not ``frozen`` (a suspension
-    stays them) asks for all of it when trust < the user's threshold raised by
-    ``run_sensitivity`` times the share of the platform's holders seen leaving it last
-    tick (``exit_share``: a threshold model of a run, Granovetter 1978), else for a
-    ``need_share`` of it when the user has a routine liquidity need (``need``). Each user's
-    opinion for word of mouth is the platform holding most of their money and their trust
-    in it; ``fled_platform`` is the largest platform they ask all their money back from.
+    Balances are first credited ``balance *= 1 + net_rate[platform]`` (step 2's yield;
+    see :class:`sim.market.Crediting`). ``trust = (a + k g) / (a + b + k)`` is written
+    to ``trust`` (empty slots read ``g``). A slot with money at a platform whose
+    withdrawals are not ``frozen`` (a suspension stays them) asks for all of it when
+    trust < the user's threshold raised by ``run_sensitivity`` times the share of the
+    platform's holders seen leaving it last tick (``exit_share``: a threshold model of a
+    run, Granovetter 1978), else for a ``need_share`` of it when the user has a routine
+    liquidity need (``need``). Each user's opinion for word of mouth is the platform
+    holding most of their money and their trust in it; ``fled_platform`` is the largest
+    platform they ask all their money back from.
 
     Returns:
-        ``(users, slots, amounts)`` of the requests.
+        ``(users, slots, amounts, before, after)``: the requests, and the sums of balances
+        per platform before and after crediting.
     """
     n, k_max = platform.shape
+    before = np.zeros(net_rate.size)
+    after = np.zeros(net_rate.size)
     users = np.empty(n * k_max, np.int64)
     slots = np.empty(n * k_max, np.int64)
     amounts = np.empty(n * k_max)
@@ -82,7 +68,12 @@ def trust_and_requests(
             t = beta_mean(a[i, k], b[i, k], g[i], prior_weight)
             trust[i, k] = t
             p = platform[i, k]
-            if p < 0 or balance[i, k] <= 0.0:
+            if p < 0:
+                continue
+            before[p] += balance[i, k]
+            balance[i, k] *= 1.0 + net_rate[p]
+            after[p] += balance[i, k]
+            if balance[i, k] <= 0.0:
                 continue
             if balance[i, k] > best:
                 best = balance[i, k]
@@ -103,24 +94,66 @@ def trust_and_requests(
             slots[m] = k
             amounts[m] = amount
             m += 1
-    return users[:m], slots[:m], amounts[:m]
+    return users[:m], slots[:m], amounts[:m], before, after
 
 
 @njit(cache=True, nogil=True)
-def _presence_pick(cdf, u):  # pragma: no cover - numba
-    """The platform whose cumulative presence first exceeds ``u * total`` (-1 if none)."""
-    total = cdf[cdf.size - 1]
+def alias_table(weights):  # pragma: no cover - numba
+    """Walker's alias table of ``weights`` (Vose 1991): draws in O(1), built in O(n).
+
+    Returns:
+        ``(prob, alias)``: column ``i`` keeps ``i`` with chance ``prob[i]``, else gives
+        ``alias[i]``; all ``prob`` are 0 and ``alias`` is -1 when no weight is positive.
+    """
+    n = weights.size
+    prob = np.zeros(n)
+    alias = np.full(n, -1, np.int64)
+    total = 0.0
+    for j in range(n):
+        total += max(weights[j], 0.0)
     if total <= 0.0:
-        return -1
-    lo, hi = 0, cdf.size - 1
-    target = u * total
-    while lo < hi:  # first index with cdf > target
-        mid = (lo + hi) // 2
-        if cdf[mid] > target:
-            hi = mid
+        return prob, alias
+    scaled = np.empty(n)
+    small = np.empty(n, np.int64)
+    large = np.empty(n, np.int64)
+    n_small = n_large = 0
+    for j in range(n):
+        scaled[j] = max(weights[j], 0.0) * n / total
+        if scaled[j] < 1.0:
+            small[n_small] = j
+            n_small += 1
         else:
-            lo = mid + 1
-    return lo
+            large[n_large] = j
+            n_large += 1
+    while n_small > 0 and n_large > 0:
+        n_small -= 1
+        s = small[n_small]
+        g = large[n_large - 1]
+        prob[s] = scaled[s]
+        alias[s] = g
+        scaled[g] = (scaled[g] + scaled[s]) - 1.0
+        if scaled[g] < 1.0:
+            n_large -= 1
+            small[n_small] = g
+            n_small += 1
+    for r in range(n_large):  # what is left is full up to rounding
+        prob[large[r]] = 1.0
+        alias[large[r]] = large[r]
+    for r in range(n_small):
+        j = small[r]
+        if scaled[j] > 0.0:  # else a zero weight left by rounding: it draws nothing
+            prob[j] = 1.0
+            alias[j] = j
+    return prob, alias
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _alias_pick(prob, alias, u):  # pragma: no cover - numba
+    """The index drawn by one uniform ``u`` from an :func:`alias_table` (-1 if empty)."""
+    n = prob.size
+    x = u * n
+    i = min(int(x), n - 1)
+    return i if x - i < prob[i] else alias[i]
 
 
 @njit(cache=True, nogil=True)
@@ -137,7 +170,8 @@ def choose_and_deposit(
     accepting,
     public_good,
     public_bad,
-    presence_cdf,
+    presence_prob,
+    presence_alias,
     considered,
     prior_weight,
     weight_trust,
@@ -151,18 +185,23 @@ def choose_and_deposit(
     ever_invested,
     deposit_share,
     switch_threshold,
+    exit_share,
+    run_sensitivity,
 ):  # pragma: no cover - numba
     """A reviewing user's choice among the platforms they know of, and what follows.
 
     The platforms a user weighs are the ones they hold, a neighbour's tip, and
-    ``considered`` platforms noticed in proportion to ``presence_cdf`` (market presence),
+    ``considered`` platforms noticed in proportion to market presence (drawn from its
+    :func:`alias_table` ``presence_prob, presence_alias``),
     among those ``accepting`` deposits. Utility ``U_j = base_j + weight_trust tau_ij``:
     ``tau`` is the account's trust if held; else the public record read with the user's
     prior, ``(A_j + k g_i) / (A_j + B_j + k)`` (``A, B`` = ``public_good, public_bad``),
     mixed ``tip_weight`` with a neighbour's tip. The choice is a softmax at
     ``temperature`` (one uniform, inverse CDF). The user deposits ``deposit_share`` of idle
     money, up to their ``exposure`` of cash plus balances, if ``tau`` of the choice reaches
-    their threshold; a new account starts from the public record. A user who prefers a
+    their threshold, raised as for withdrawals by ``run_sensitivity`` x the platform's
+    ``exit_share`` (nobody puts money where they would take it out); a new account starts
+    from the public record. A user who prefers a
     platform they do not hold to one they hold by more than ``switch_threshold`` asks for
     the latter's balance (money moves on at a later review).
 
@@ -183,6 +222,7 @@ def choose_and_deposit(
     cand = np.empty(size, np.int64)
     cand_slot = np.empty(size, np.int64)
     utility = np.empty(size)
+    weight = np.empty(size)
     tau = np.empty(size)
     for r in range(m):
         i = users[r]
@@ -204,7 +244,7 @@ def choose_and_deposit(
         n_held = n_cand
         tp = tip_platform[i]
         for c in range(considered + 1):
-            j = tp if c == 0 else _presence_pick(presence_cdf, uniforms[r, c - 1])
+            j = tp if c == 0 else _alias_pick(presence_prob, presence_alias, uniforms[r, c - 1])
             if j < 0 or not accepting[j]:
                 continue
             seen = False
@@ -233,14 +273,14 @@ def choose_and_deposit(
             continue
         total = 0.0
         for s in range(n_cand):
-            if utility[s] > -np.inf:
-                total += np.exp(utility[s] - top)
+            weight[s] = np.exp(utility[s] - top)  # 0 for -inf
+            total += weight[s]
         target = uniforms[r, considered] * total
         pick = -1
         run = 0.0
         for s in range(n_cand):
-            if utility[s] > -np.inf:
-                run += np.exp(utility[s] - top)
+            if weight[s] > 0.0:
+                run += weight[s]
                 pick = s
                 if run > target:
                     break
@@ -258,7 +298,7 @@ def choose_and_deposit(
                 switch_users[n_switch] = i
                 switch_slots[n_switch] = cand_slot[worst]
                 n_switch += 1
-        if tau[pick] < threshold[i]:
+        if tau[pick] < threshold[i] + run_sensitivity * exit_share[j]:
             continue
         slot = cand_slot[pick] if cand_slot[pick] >= 0 else free
         if slot < 0:
@@ -292,33 +332,51 @@ def evidence(
     news_bad,
     reached,
     g,
-    good,
-    bad,
+    failed,
+    own_outcome,
+    failed_evidence,
+    a,
+    b,
+    forgetting_good,
+    forgetting_bad,
+    w_plus,
+    w_minus,
 ):  # pragma: no cover - numba
-    """Good and bad evidence of every slot from this tick's information (MODEL.md step 6).
+    """Every slot's evidence from this tick's information, learned at once (steps 6-7).
 
     A user reads a disclosure with personal noise ``r_i = z_i literacy_noise (1 - lit_i)``,
     ``z_i = sqrt(12) (u_i - 1/2)`` from a uniform ``u_i`` (mean 0, sd 1; a uniform costs a
     fraction of a normal draw at a million users); with ``s = clip(signal_base_p + r_i, 0, 1)``:
     ``good = good_base_p + w_p s`` and
     ``bad = bad_base_p + w_p (1 - s) + reached_i g_i news_bad_p``,
-    where the bases gather own outcome, incidents and ratings per platform.
+    where the bases gather own outcome, incidents and ratings per platform. A ``failed``
+    withdrawal pays nothing (``own_outcome`` less good, floored at 0) and is
+    ``failed_evidence`` more bad. The evidence is then learned as
+    :func:`sim.trust.update_evidence` does, ``a <- lam+ a + w+ good``,
+    ``b <- lam- b + w- bad`` (empty slots only forget): one pass instead of writing the
+    evidence out and reading it back. Evidence heard later in the tick (rumours, word of
+    mouth) is added to ``a, b`` with its weight, as if it had been in ``good, bad``.
     """
     n, k_max = platform.shape
     for i in range(n):
         reading = (uniforms[i] - 0.5) * SQRT12 * literacy_noise * (1.0 - literacy[i])
         for k in range(k_max):
             p = platform[i, k]
+            a[i, k] *= forgetting_good
+            b[i, k] *= forgetting_bad
             if p < 0:
-                good[i, k] = 0.0
-                bad[i, k] = 0.0
                 continue
             s = signal_base[p] + reading
             s = min(max(s, 0.0), 1.0)
             w = disclosure_weight[p]
-            good[i, k] = good_base[p] + w * s
+            good = good_base[p] + w * s
             extra = news_bad[p] * g[i] if reached[i] else 0.0
-            bad[i, k] = bad_base[p] + w * (1.0 - s) + extra
+            bad = bad_base[p] + w * (1.0 - s) + extra
+            if failed[i, k]:
+                good = max(good - own_outcome, 0.0)
+                bad += failed_evidence
+            a[i, k] += w_plus * good
+            b[i, k] += w_minus * bad
 
 
 @njit(cache=True, nogil=True)
@@ -332,9 +390,6 @@ def satisfaction(
     ux_weight,
     smoothing,
     threshold,
-    complaint_prob,
-    literacy,
-    uniforms,
     satisfaction_,
     rating_prior,
     a,
@@ -344,28 +399,42 @@ def satisfaction(
     bins,
     ever_invested,
 ):  # pragma: no cover - numba
-    """Outcomes, satisfaction, complaints and ratings in one pass (MODEL.md step 8).
+    """Outcomes, satisfaction and ratings in one pass (MODEL.md step 8); who may complain.
 
     Slot outcome ``delivery_p (1 - ux_weight + ux_weight ux_p)``, 0 on a failed
     withdrawal: user experience makes a delivered outcome better but cannot make up for
     what was not delivered. ``delivery`` per platform is the share of the promise kept this
     tick (see :mod:`sim.satisfaction`). The user's outcome is the balance-weighted mean (0
     after a loss). Satisfaction moves ``smoothing`` of the way to it. A user whose outcome
-    is below ``threshold`` complains (with probability ``complaint_prob * literacy``) to
-    the platform of their worst slot. Nothing changes users' accounts after this step, so
-    the same pass tallies the account statistics of the indicators (step 10).
+    is below ``threshold`` is dissatisfied with the platform of their worst slot (the
+    caller draws who of them complains). Nothing changes users' accounts after this step,
+    so the same pass tallies the account statistics of the indicators (step 10).
 
     Returns:
-        ``(complaints, rating, holders, summary)`` per platform; rating is the holders'
-        mean satisfaction, ``rating_prior`` where nobody holds; ``summary`` is
+        ``(unhappy_users, unhappy_platforms, rating, holders, summary)``: the dissatisfied
+        and their worst platform; per platform the rating (the holders' mean satisfaction,
+        ``rating_prior`` where nobody holds) and holders; ``summary`` is
         :func:`account_summary`'s tuple.
     """
     n, k_max = platform.shape
     n_plat = ux.size
-    complaints = np.zeros(n_plat, np.int64)
-    holders = np.zeros(n_plat, np.int64)
+    value = np.empty(n_plat)
+    for j in range(n_plat):
+        value[j] = delivery[j] * (1.0 - ux_weight + ux_weight * ux[j])
+    unhappy_users = np.empty(n, np.int64)
+    unhappy_platforms = np.empty(n, np.int64)
+    n_unhappy = 0
     sums = np.zeros(n_plat)
-    stats = _new_summary(bins, n_plat)
+    hist = np.zeros(bins, np.int64)
+    plat_trust = np.zeros(n_plat)
+    holders = np.zeros(n_plat, np.int64)
+    count = 0
+    trust_sum = 0.0
+    trust_balance = 0.0
+    balance_sum = 0.0
+    invested = 0
+    satisfaction_sum = 0.0
+    ever = 0
     for i in range(n):
         total = 0.0
         weighted = 0.0
@@ -375,9 +444,12 @@ def satisfaction(
             p = platform[i, k]
             if p < 0:
                 continue
-            d = 0.0 if failed[i, k] else delivery[p]
-            out = d * (1.0 - ux_weight + ux_weight * ux[p])
-            w = balance[i, k] + (1.0 if failed[i, k] else 0.0)
+            if failed[i, k]:
+                out = 0.0
+                w = balance[i, k] + 1.0
+            else:
+                out = value[p]
+                w = balance[i, k]
             total += w
             weighted += w * out
             if out < worst:
@@ -387,54 +459,76 @@ def satisfaction(
         if total > 0.0 or lost:
             outcome = 0.0 if lost else weighted / total
             satisfaction_[i] += smoothing * (outcome - satisfaction_[i])
-            if outcome < threshold and worst_p >= 0 and uniforms[i] < complaint_prob * literacy[i]:
-                complaints[worst_p] += 1
-        for k in range(k_max):  # ratings: the holders' satisfaction, while the row is hot
-            p = platform[i, k]
-            if p >= 0:
-                holders[p] += 1
-                sums[p] += satisfaction_[i]
-        _add_user(stats, i, platform, a, b, balance, g, prior_weight, satisfaction_, ever_invested)
+            if outcome < threshold and worst_p >= 0:
+                unhappy_users[n_unhappy] = i
+                unhappy_platforms[n_unhappy] = worst_p
+                n_unhappy += 1
+        # While the row is hot: ratings (the holders' satisfaction) and the indicators'
+        # account statistics (nothing changes accounts after this step).
+        if ever_invested[i]:
+            ever += 1
+            satisfaction_sum += satisfaction_[i]
+        c, ts, tb, bs = _tally_user(
+            i, platform, a, b, balance, g, prior_weight, hist, plat_trust, holders,
+            sums, satisfaction_[i],
+        )  # fmt: skip
+        count += c
+        trust_sum += ts
+        trust_balance += tb
+        balance_sum += bs
+        invested += c > 0
     rating = rating_prior.copy()
     for j in range(n_plat):
         if holders[j] > 0:
             rating[j] = sums[j] / holders[j]
-    return complaints, rating, holders, stats
-
-
-@njit(cache=True, nogil=True)
-def _new_summary(bins, n_platforms):  # pragma: no cover - numba
-    """Empty account statistics: scalars in a float array, histogram, per-platform sums."""
-    # scalars: count, trust_sum, trust_balance_sum, balance_sum, invested, satisfaction_sum,
-    # ever_invested
-    return (np.zeros(7), np.zeros(bins, np.int64), np.zeros(n_platforms), np.zeros(n_platforms))
+    summary = (
+        count,
+        trust_sum,
+        trust_balance,
+        balance_sum,
+        hist,
+        plat_trust,
+        holders,
+        invested,
+        satisfaction_sum,
+        ever,
+    )
+    return unhappy_users[:n_unhappy], unhappy_platforms[:n_unhappy], rating, holders, summary
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _add_user(
-    stats, i, platform, a, b, balance, g, prior_weight, satisfaction_, ever_invested
+def _tally_user(
+    i, platform, a, b, balance, g, prior_weight, hist, plat_trust, plat_holders, sums, value
 ):  # pragma: no cover - numba
-    scalars, hist, plat_trust, plat_holders = stats
+    """Add user ``i``'s accounts to the histogram and per-platform sums (inlined).
+
+    ``sums[p]`` also gains ``value`` for each account at ``p`` (the user's satisfaction,
+    for ratings).
+
+    Returns:
+        ``(accounts, trust_sum, trust_balance_sum, balance_sum)`` of the user, for the
+        caller to add to its own locals (sums kept in an array would be reloaded every
+        slot: ten times slower at 1M users).
+    """
     bins = hist.size
-    if ever_invested[i]:
-        scalars[6] += 1.0
-        scalars[5] += satisfaction_[i]
-    holds = False
+    count = 0
+    trust_sum = 0.0
+    trust_balance = 0.0
+    balance_sum = 0.0
     for k in range(platform.shape[1]):
         p = platform[i, k]
         if p < 0:
             continue
-        holds = True
         t = beta_mean(a[i, k], b[i, k], g[i], prior_weight)
-        scalars[0] += 1.0
-        scalars[1] += t
-        scalars[2] += t * balance[i, k]
-        scalars[3] += balance[i, k]
+        count += 1
+        trust_sum += t
+        trust_balance += t * balance[i, k]
+        balance_sum += balance[i, k]
         hist[min(int(t * bins), bins - 1)] += 1
         plat_trust[p] += t
-        plat_holders[p] += 1.0
-    if holds:
-        scalars[4] += 1.0
+        plat_holders[p] += 1
+        sums[p] += value
+    return count, trust_sum, trust_balance, balance_sum
 
 
 @njit(cache=True, nogil=True)
@@ -444,15 +538,47 @@ def account_summary(
     """Trust and satisfaction statistics for the metrics (MODEL.md step 10), in one pass.
 
     Returns:
-        ``(scalars, histogram, plat_trust_sum, plat_holders)``: ``scalars`` holds the
-        account count, trust sum, balance-weighted trust sum, balance sum, invested users,
-        satisfaction sum and count of users who ever invested; the histogram of account
-        trust has ``bins`` bins over [0, 1].
+        ``(count, trust_sum, trust_balance_sum, balance_sum, histogram, plat_trust_sum,
+        plat_holders, invested_users, satisfaction_sum, ever_invested_users)``; the
+        histogram of account trust has ``bins`` bins over [0, 1]; satisfaction is summed
+        over users who ever invested.
     """
-    stats = _new_summary(bins, n_platforms)
+    hist = np.zeros(bins, np.int64)
+    plat_trust = np.zeros(n_platforms)
+    plat_holders = np.zeros(n_platforms, np.int64)
+    unused = np.zeros(n_platforms)
+    count = 0
+    trust_sum = 0.0
+    trust_balance = 0.0
+    balance_sum = 0.0
+    invested = 0
+    satisfaction_sum = 0.0
+    ever = 0
     for i in range(platform.shape[0]):
-        _add_user(stats, i, platform, a, b, balance, g, prior_weight, satisfaction_, ever_invested)
-    return stats
+        if ever_invested[i]:
+            ever += 1
+            satisfaction_sum += satisfaction_[i]
+        c, ts, tb, bs = _tally_user(
+            i, platform, a, b, balance, g, prior_weight, hist, plat_trust, plat_holders,
+            unused, 0.0,
+        )  # fmt: skip
+        count += c
+        trust_sum += ts
+        trust_balance += tb
+        balance_sum += bs
+        invested += c > 0
+    return (
+        count,
+        trust_sum,
+        trust_balance,
+        balance_sum,
+        hist,
+        plat_trust,
+        plat_holders,
+        invested,
+        satisfaction_sum,
+        ever,
+    )
 
 
 @njit(cache=True, nogil=True)
@@ -465,8 +591,10 @@ def word_of_mouth(
     fled_platform,
     weight,
     panic_weight,
-    good,
-    bad,
+    w_plus,
+    w_minus,
+    a,
+    b,
     tip_platform,
     tip_trust,
     aware,
@@ -475,9 +603,10 @@ def word_of_mouth(
 
     The speaker's opinion is their trust ``t`` in it (step 3's ``opinion_*``); a speaker
     who asked all their money back from a platform this tick tells of that instead, with
-    trust 0. A listener holding the platform adds ``weight t`` good and ``weight (1 - t)``
-    bad evidence to that account, and ``panic_weight`` more bad if the speaker fled it; one
-    who does not keeps it as a tip for their next review. A listener told of the market
+    trust 0. A listener holding the platform takes ``weight t`` good and ``weight (1 - t)``
+    bad evidence on that account, and ``panic_weight`` more bad if the speaker fled it
+    (learned at once: ``w_plus`` and ``w_minus`` times that onto ``a, b``); one who does
+    not keeps it as a tip for their next review. A listener told of the market
     becomes aware of it. Speakers with nothing to say say nothing.
 
     Returns:
@@ -501,8 +630,8 @@ def word_of_mouth(
         matched = False
         for k in range(k_max):
             if platform[i, k] == said_platform:
-                good[i, k] += weight * opinion
-                bad[i, k] += weight * (1.0 - opinion) + (panic_weight if fled else 0.0)
+                a[i, k] += w_plus * (weight * opinion)
+                b[i, k] += w_minus * (weight * (1.0 - opinion) + (panic_weight if fled else 0.0))
                 matched = True
         if not matched:
             tip_platform[i] = said_platform
@@ -511,16 +640,41 @@ def word_of_mouth(
 
 
 @njit(cache=True, nogil=True)
-def update_evidence(
-    a, b, good, bad, forgetting_good, forgetting_bad, w_plus, w_minus
+def move_system_trust(
+    g,
+    propensity,
+    user_loss,
+    balance,
+    reached,
+    shock,
+    calm_gain,
+    own_loss_shock,
+    reassurance,
+    alarm,
 ):  # pragma: no cover - numba
-    """In place, one pass: ``a <- lam+ a + w+ good``, ``b <- lam- b + w- bad``.
+    """In place, one pass: ``g <- g + U (1 - g) - D g`` (see :mod:`sim.information`).
 
-    The update of :func:`sim.trust.update_evidence` fused for ``(n, K)`` account arrays
-    (numpy needs six passes and two temporaries for it).
+    ``D`` is the sector ``shock`` plus, for a user who lost money, ``own_loss_shock`` x the
+    share of their money lost (which also scars ``propensity``), plus ``alarm`` for users
+    ``reached`` by enforcement news. ``U`` is ``calm_gain`` for a user who lost nothing,
+    plus ``reassurance`` if reached, times ``1 - D``. Both are clipped to [0, 1].
     """
-    n, k_max = a.shape
+    n, k_max = balance.shape
     for i in range(n):
-        for k in range(k_max):
-            a[i, k] = forgetting_good * a[i, k] + w_plus * good[i, k]
-            b[i, k] = forgetting_bad * b[i, k] + w_minus * bad[i, k]
+        down = shock
+        up = calm_gain
+        if user_loss[i] > 0.0:
+            at_stake = user_loss[i]
+            for k in range(k_max):
+                at_stake += balance[i, k]
+            scar = own_loss_shock * user_loss[i] / at_stake
+            down += scar
+            propensity[i] *= 1.0 - min(scar, 1.0)
+            up = 0.0
+        if reached[i]:
+            up += reassurance
+            down += alarm
+        down = min(max(down, 0.0), 1.0)
+        up = min(max(up, 0.0), 1.0) * (1.0 - down)
+        gi = g[i] + up * (1.0 - g[i]) - down * g[i]
+        g[i] = min(max(gi, 0.0), 1.0)

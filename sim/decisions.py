@@ -15,8 +15,9 @@ import numpy as np
 from sim import accounts
 from sim.config import LEVER_INDEX, Config
 from sim.market import Market
-from sim.operations import lend_excess
+from sim.operations import book_credit, lend_excess
 from sim.population import F32, Population
+from sim.rng import bernoulli_indices
 
 Requests = tuple[np.ndarray, np.ndarray, np.ndarray]  # users, slots, amounts
 UX = LEVER_INDEX["user_experience"]
@@ -31,6 +32,7 @@ def decide_withdrawals(
     rng: np.random.Generator,
     exit_share: np.ndarray | None = None,
     run_sensitivity: float = 0.0,
+    market: Market | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Every slot's trust, who asks for money back, and what each user would say.
 
@@ -39,16 +41,20 @@ def decide_withdrawals(
     ``exit_share``: others running is a reason to run), and a share of it on a routine
     liquidity need (chance ``routine_rate`` per tick); nothing is asked of a platform
     whose withdrawals are ``frozen``. Writes ``pop.opinion_*`` and ``pop.fled_platform``
-    for word of mouth.
+    for word of mouth. The same pass credits the yield step 2 left in ``market``'s
+    ``this_tick.crediting`` and books it (:func:`sim.operations.book_credit`).
 
     Returns:
         ``(trust, users, slots, amounts)``: ``(n, K)`` trust and the requests.
     """
-    need = rng.random(pop.n, dtype=F32) < routine_rate
+    need = np.zeros(pop.n, dtype=bool)
+    need[bernoulli_indices(rng, pop.n, routine_rate)] = True
     trust = np.empty(pop.platform.shape, dtype=F32)
     if exit_share is None:
         exit_share = np.zeros(frozen.size)
-    users, slots, amounts = accounts.trust_and_requests(
+    crediting = market.this_tick.crediting if market is not None else None
+    net_rate = np.zeros(frozen.size) if crediting is None else crediting.net_rate
+    users, slots, amounts, before, after = accounts.trust_and_requests(
         pop.platform,
         pop.a,
         pop.b,
@@ -65,20 +71,22 @@ def decide_withdrawals(
         pop.opinion_platform,
         pop.opinion_trust,
         pop.fled_platform,
+        net_rate.astype(np.float64),
     )
+    if crediting is not None:
+        book_credit(market, before, after)
     return trust, users, slots, amounts
 
 
 def presence(market: Market, accepting: np.ndarray, size_visibility: float) -> np.ndarray:
-    """Cumulative chance of noticing each platform: part market share, part advertising."""
+    """Chance of noticing each platform: part market share, part advertising."""
     n_open = int(accepting.sum())
     if n_open == 0:
         return np.zeros(len(market))
     liabilities = np.where(accepting, market.liabilities, 0.0)
     total = float(liabilities.sum())
     share = liabilities / total if total > 0 else accepting / n_open
-    weight = size_visibility * share + (1.0 - size_visibility) * accepting / n_open
-    return np.cumsum(weight)
+    return size_visibility * share + (1.0 - size_visibility) * accepting / n_open
 
 
 def choose_and_deposit(
@@ -127,7 +135,7 @@ def choose_and_deposit(
         accepting,
         (phi * market.public_good).astype(F32),
         (phi * market.public_bad).astype(F32),
-        presence(market, accepting, pcfg.size_visibility),
+        *accounts.alias_table(presence(market, accepting, pcfg.size_visibility)),
         pcfg.considered,
         F32(tcfg.prior_weight),
         pcfg.weight_trust,
@@ -141,6 +149,8 @@ def choose_and_deposit(
         pop.ever_invested,
         pcfg.deposit_share,
         pcfg.switch_threshold,
+        market.exit_share.astype(F32),
+        F32(pcfg.run_sensitivity),
     )
     go = chosen >= 0
     return users[go], chosen[go], amounts[go], (switch_users, switch_slots)
@@ -174,9 +184,10 @@ def decide(
         rng,
         market.exit_share,
         pcfg.run_sensitivity,
+        market,
     )
-    unaware = ~population.aware
-    population.aware |= unaware & (rng.random(population.n, dtype=F32) < pcfg.awareness_rate)
+    unaware = np.flatnonzero(~population.aware)
+    population.aware[unaware[bernoulli_indices(rng, unaware.size, pcfg.awareness_rate)]] = True
     _, platforms, deposits, (switch_users, switch_slots) = choose_and_deposit(
         population, market, trust, cfg, rng
     )

@@ -27,7 +27,6 @@ from sim.config import LEVER_INDEX, TrustConfig
 from sim.market import Market
 from sim.network import SocialNetwork, random_neighbours
 from sim.population import F32, Population
-from sim.trust import nudge
 from sim.wom import degroot_step, net_promoter
 
 DISCLOSURE = LEVER_INDEX["disclosure"]
@@ -44,8 +43,11 @@ def inform(
     recovery_rate: float,
     rng: np.random.Generator,
     rumour_rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
-    """MODEL.md step 6: this tick's evidence, rumours, word of mouth, system trust.
+) -> None:
+    """MODEL.md steps 6-7: this tick's evidence, learned; rumours, word of mouth, system trust.
+
+    The evidence is added to the accounts as it is gathered (step 7's update, fused into
+    the passes of step 6; see :func:`sim.accounts.evidence`).
 
     Args:
         population: The users (tips, awareness and institutional trust change).
@@ -58,19 +60,13 @@ def inform(
         recovery_rate: Share of a defaulted loan recovered (what a disclosure reports).
         rng: The information generator.
         rumour_rng: The rumours' generator.
-
-    Returns:
-        ``(good, bad)``: ``(n, K)`` evidence for step 7.
     """
-    good, bad, reached = gather_evidence(
-        population, market, trust, enforced, news_reach, recovery_rate, rng
-    )
+    reached = gather_evidence(population, market, trust, enforced, news_reach, recovery_rate, rng)
     for rumour in market.rumours:
         if rumour.live:
-            rumour.advance(market, population, network, bad, rumour_rng)
-    market.this_tick.wom_net = word_of_mouth(population, network, trust, good, bad, rng)
+            rumour.advance(market, population, network, trust.w_minus, rumour_rng)
+    market.this_tick.wom_net = word_of_mouth(population, network, trust, rng)
     update_institutional_trust(population, market, network, trust, enforced, reached)
-    return good, bad
 
 
 def reliability(market: Market, recovery_rate: float) -> np.ndarray:
@@ -110,16 +106,17 @@ def gather_evidence(
     news_reach: float,
     recovery_rate: float,
     rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Good and bad evidence ``(n, K)`` from this tick's outcomes and the public record.
+) -> np.ndarray:
+    """Good and bad evidence from this tick's outcomes and the public record, learned.
 
     Per-platform parts are assembled here, then one fused pass (``accounts.evidence``)
-    spreads them over the accounts with each user's reading noise and news exposure. The
-    public part also extends each platform's public record (``public_good``,
+    spreads them over the accounts with each user's reading noise and news exposure and
+    adds them to the accounts' evidence (``a, b``, after forgetting; MODEL.md step 7).
+    The public part also extends each platform's public record (``public_good``,
     ``public_bad``), with the forgetting and weights of account evidence.
 
     Returns:
-        ``(good, bad, reached)``: the evidence, and who heard enforcement news.
+        Who heard enforcement news.
     """
     n_plat = len(market)
     now = market.this_tick
@@ -155,8 +152,6 @@ def gather_evidence(
     no_news = np.zeros(pop.n, dtype=bool)
     reached = rng.random(pop.n, dtype=F32) < news_reach if enforced else no_news
     weight = t.disclosure_evidence * disclosure
-    good = np.empty(pop.platform.shape, dtype=F32)
-    bad = np.empty(pop.platform.shape, dtype=F32)
     accounts.evidence(
         pop.platform,
         uniforms,
@@ -169,37 +164,36 @@ def gather_evidence(
         news_bad.astype(F32),
         reached,
         pop.institutional_trust,
-        good,
-        bad,
+        now.failed,  # a failed withdrawal: no payout, and strong bad evidence
+        F32(t.own_outcome_evidence),
+        F32(t.failed_withdrawal_evidence),
+        pop.a,
+        pop.b,
+        F32(t.forgetting_good),
+        F32(t.forgetting_bad),
+        F32(t.w_plus),
+        F32(t.w_minus),
     )
-    # A failed withdrawal is no payout and strong bad evidence.
-    users, slots = now.failed_requests
-    still_held = pop.platform[users, slots] >= 0
-    users, slots = users[still_held], slots[still_held]
-    good[users, slots] = np.maximum(good[users, slots] - F32(t.own_outcome_evidence), 0.0)
-    bad[users, slots] += F32(t.failed_withdrawal_evidence)
     # The public record: the same public signals, read without a user's own noise.
     read = np.clip(signal, 0.0, 1.0)
     public_good = weight * read + rating_good
     public_bad = public_bad + weight * (1.0 - read) + news_bad
     market.public_good = t.forgetting_good * market.public_good + t.w_plus * public_good
     market.public_bad = t.forgetting_bad * market.public_bad + t.w_minus * public_bad
-    return good, bad, reached
+    return reached
 
 
 def word_of_mouth(
     pop: Population,
     network: SocialNetwork,
     t: TrustConfig,
-    good: np.ndarray,
-    bad: np.ndarray,
     rng: np.random.Generator,
 ) -> float:
     """Some users hear one random neighbour on the platform that neighbour uses most.
 
     A listener holding that platform takes the neighbour's trust as evidence (and more bad
-    evidence if the neighbour fled it); one who does not keeps it as a tip for their next
-    review, and has heard of the market.
+    evidence if the neighbour fled it), learned at once into the account; one who does
+    not keeps it as a tip for their next review, and has heard of the market.
 
     Returns:
         The word-of-mouth net score of what was said this tick.
@@ -216,8 +210,10 @@ def word_of_mouth(
         pop.fled_platform,
         F32(t.wom_evidence),
         F32(t.panic_evidence),
-        good,
-        bad,
+        F32(t.w_plus),
+        F32(t.w_minus),
+        pop.a,
+        pop.b,
         pop.tip_platform,
         pop.tip_trust,
         pop.aware,
@@ -247,27 +243,23 @@ def update_institutional_trust(
     g = pop.institutional_trust
     now = market.this_tick
     breaches = int(market.breach.sum())
-    shock = min(1.0, now.sector_shock + t.breach_shock * breaches)
-    down = np.full(pop.n, shock, dtype=F32)
-    lost = now.user_loss > 0
-    if lost.any():
-        at_stake = now.user_loss + pop.balance.sum(axis=1)
-        share = np.divide(now.user_loss, at_stake, out=np.zeros(pop.n), where=at_stake > 0)
-        scar = (t.own_loss_shock * share).astype(F32)
-        down += scar
-        # An experience effect: losing money lowers one's propensity to trust for good
-        # (Malmendier & Nagel 2011), so neighbours and calm times bring it back only so far.
-        pop.trust_propensity *= F32(1.0) - np.minimum(scar, F32(1.0))
     calm = now.sector_shock == 0.0 and breaches == 0
-    up = np.where(lost, F32(0.0), F32(t.calm_gain if calm else 0.0)).astype(F32)
-    if enforced:
-        actions = len(enforced)
-        up[reached] += 1.0 - (1.0 - t.enforcement_reassurance) ** actions
-        down[reached] += 1.0 - (1.0 - t.enforcement_alarm) ** actions
-    np.clip(down, 0.0, 1.0, out=down)
-    np.clip(up, 0.0, 1.0, out=up)
-    up *= F32(1.0) - down
-    nudge(g, up, down)
+    actions = len(enforced)
+    # Own losses are an experience effect: losing money lowers one's propensity to trust
+    # for good (Malmendier & Nagel 2011), so neighbours and calm times bring it back only
+    # so far.
+    accounts.move_system_trust(
+        g,
+        pop.trust_propensity,
+        now.user_loss,
+        pop.balance,
+        reached,
+        min(1.0, now.sector_shock + t.breach_shock * breaches),
+        t.calm_gain if calm else 0.0,
+        t.own_loss_shock,
+        1.0 - (1.0 - t.enforcement_reassurance) ** actions,
+        1.0 - (1.0 - t.enforcement_alarm) ** actions,
+    )
     degroot_step(network.weights, g, t.institutional_mixing, network.has_neighbours)
     # Friedkin-Johnsen anchoring: users keep a pull toward their own propensity to trust,
     # so neighbours' views do not erase who they are (persistent disagreement).

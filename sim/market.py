@@ -63,6 +63,25 @@ class ProductLine:
 
 
 @dataclass
+class Crediting:
+    """Step 2's weekly yield per platform, credited to balances by step 3's first pass.
+
+    The pass that first reads every balance in a tick (:func:`sim.decisions.
+    decide_withdrawals`) credits them on the way: the same result as a pass of its own,
+    one pass over a million accounts cheaper. Nothing reads a balance in between.
+    """
+
+    weekly_yield: np.ndarray
+    weekly_fee: np.ndarray
+    loss_rate: np.ndarray
+
+    @property
+    def net_rate(self) -> np.ndarray:
+        """What a balance earns this tick: yield less fees less the losses it bears."""
+        return self.weekly_yield - self.weekly_fee - self.loss_rate
+
+
+@dataclass
 class TickState:
     """Scratch state of one tick, fresh at its start; each field names the phase writing it.
 
@@ -78,6 +97,7 @@ class TickState:
         panic_withdrawals: Whole-balance requests this tick (step 4).
         switches: Accounts users moved to a platform they prefer (step 3).
         wom_net: Word-of-mouth net score (step 6).
+        crediting: The yield balances are owed (step 2), until step 3 credits it.
         accounts: The account statistics of the indicators, tallied by step 8's pass
             (nothing changes users' accounts after it); ``None`` before step 8 runs.
     """
@@ -93,6 +113,7 @@ class TickState:
     panic_withdrawals: int = 0
     switches: int = 0
     wom_net: float = 0.0
+    crediting: Crediting | None = None
     accounts: Any = None
 
     @classmethod

@@ -64,19 +64,18 @@ class AccountSummary:
 
     @classmethod
     def of(cls, stats: tuple) -> "AccountSummary":
-        """From the kernels' ``(scalars, histogram, platform trust sums, holders)``."""
-        scalars, histogram, plat_trust, plat_holders = stats
-        count, trust_sum, trust_balance, balance_sum, invested, sat_sum, ever = scalars
+        """From :func:`sim.accounts.account_summary`'s tuple."""
+        count, trust_sum, trust_balance, balance_sum, hist, trust, holders, inv, sat, ever = stats
         return cls(
             int(count),
             float(trust_sum),
             float(trust_balance),
             float(balance_sum),
-            histogram,
-            plat_trust,
-            plat_holders.astype(np.int64),
-            int(invested),
-            float(sat_sum),
+            hist,
+            trust,
+            holders,
+            int(inv),
+            float(sat),
             int(ever),
         )
 

@@ -116,7 +116,7 @@ class TrustModel(mesa.Model):
             pop, market, requests, self.resolver, cfg.platforms, rngs["settlement"]
         )
         self.regulator.act(market, pop, cfg.platforms, self.resolver, rngs["regulator"])  # 5
-        good, bad = information.inform(  # 6
+        information.inform(  # 6 and 7: evidence, learned as it is gathered
             pop,
             market,
             self.network,
@@ -127,7 +127,6 @@ class TrustModel(mesa.Model):
             rngs["information"],
             rngs["rumours"],
         )
-        pop.learn(good, bad, cfg.trust)  # 7
         satisfaction.update_satisfaction(  # 8
             pop, market, cfg.population, cfg.trust.prior_weight, rngs["users"]
         )

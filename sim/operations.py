@@ -4,8 +4,9 @@ Every operating platform (open, or suspended while it runs off) runs its loan bo
 fraud diverts what is outside custody, levers cost money, incidents happen (seed 7.2,
 7.4) and violations are drawn against deterrence (Becker). Balances at open platforms are
 then credited the promised yield, less fees and less the share of this tick's loan losses
-written off users' balances (``default_passthrough``): what a platform delivers of its
-promise is ``paid_share``, the own outcome users see (steps 6 and 8). The platforms are
+written off users' balances (``default_passthrough``; the crediting itself is done by
+step 3's first pass over the accounts): what a platform delivers of its promise is
+``paid_share``, the own outcome users see (steps 6 and 8). The platforms are
 processed as arrays; MODEL.md's random order within the phase is the order in which the
 random draws are dealt. :func:`lend_excess` is the platforms' treasury: after settlement,
 cash above the reserve is lent out.
@@ -13,28 +14,14 @@ cash above the reserve is lent out.
 
 import numpy as np
 
-from sim import accounts
 from sim.config import LEVER_INDEX, LEVERS, WEEKS_PER_YEAR, Config, PlatformsConfig
 from sim.deterrence import violation_probability
-from sim.market import CODE, Market, Status
+from sim.market import CODE, Crediting, Market, Status
 from sim.population import Population
 
 _SUSPENDED = CODE[Status.SUSPENDED]
 RISK = LEVER_INDEX["risk_management"]
 COMPLIANCE = LEVER_INDEX["compliance"]
-
-
-def credit_yield(
-    population: Population, net_rate: np.ndarray, n_platforms: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """``balance *= 1 + net_rate[platform]`` on every account.
-
-    Returns:
-        ``(before, after)``: the sums of balances per platform before and after.
-    """
-    return accounts.credit_yield(
-        population.platform, population.balance, net_rate.astype(np.float64), n_platforms
-    )
 
 
 def operate(
@@ -68,7 +55,7 @@ def operate(
     passthrough = np.zeros(len(market))
     if order.size:
         passthrough[order] = _run_books(market, order, draws, pcfg, expected_penalty)
-    _credit(market, population, passthrough, pcfg)
+    _credit(market, passthrough, pcfg)
 
 
 def _run_books(
@@ -150,16 +137,14 @@ def _take(cash: np.ndarray, loans: np.ndarray, share: np.ndarray) -> tuple:
     return cash - taken_cash, loans - taken_loans, float(taken_cash.sum() + taken_loans.sum())
 
 
-def _credit(
-    market: Market, population: Population, passthrough: np.ndarray, pcfg: PlatformsConfig
-) -> None:
+def _credit(market: Market, passthrough: np.ndarray, pcfg: PlatformsConfig) -> None:
     """Yield less fees at open platforms, less the loan losses written off balances.
 
     ``paid_share`` is what a platform delivered of its promise this tick: the promised
     yield less the losses users bore, as a share of the promise (1 if it kept it, 0 if
-    withdrawals are stayed).
+    withdrawals are stayed). The balances are credited in step 3's first pass (see
+    :class:`sim.market.Crediting`), which then calls :func:`book_credit`.
     """
-    flows = market.this_tick.flows
     liabilities = market.liabilities
     is_open = market.is_open
     weekly_yield = np.where(is_open, market.advertised_yields(), 0.0) / WEEKS_PER_YEAR
@@ -169,14 +154,24 @@ def _credit(
     loss_rate = np.divide(
         passthrough, liabilities, out=np.zeros_like(passthrough), where=liabilities > 0
     )
-    before, market.liabilities = credit_yield(
-        population, weekly_yield - weekly_fee - loss_rate, len(market)
-    )
-    flows.interest_credited += float(weekly_yield @ before)
-    flows.fees += float(weekly_fee @ before)
-    flows.default_passthrough += float(loss_rate @ before)
+    market.this_tick.crediting = Crediting(weekly_yield, weekly_fee, loss_rate)
     promised = np.maximum(weekly_yield, 1e-12)
     market.paid_share = np.where(is_open, np.clip(1.0 - loss_rate / promised, 0.0, 1.0), 0.0)
+
+
+def book_credit(market: Market, before: np.ndarray, after: np.ndarray) -> None:
+    """Book the tick's crediting: balances per platform were ``before``, are ``after``.
+
+    The sums of balances become the platforms' liabilities (re-synced with the accounts
+    each tick); interest, fees and losses borne go to the tick's flows.
+    """
+    crediting = market.this_tick.crediting
+    flows = market.this_tick.flows
+    market.liabilities = after
+    flows.interest_credited += float(crediting.weekly_yield @ before)
+    flows.fees += float(crediting.weekly_fee @ before)
+    flows.default_passthrough += float(crediting.loss_rate @ before)
+    market.this_tick.crediting = None
 
 
 def lend_excess(market: Market) -> None:

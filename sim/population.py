@@ -10,8 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim import accounts
-from sim.config import PopulationConfig, TrustConfig
+from sim.config import PopulationConfig
 from sim.trust import beta_trust
 
 F32 = np.float32
@@ -91,23 +90,6 @@ class Population:
         self.platform[users, slots] = -1
         self.a[users, slots] = 0.0
         self.b[users, slots] = 0.0
-
-    def learn(self, good: np.ndarray, bad: np.ndarray, trust: TrustConfig) -> None:
-        """MODEL.md step 7: ``a <- lam+ a + w+ good``, ``b <- lam- b + w- bad``.
-
-        Bad evidence is forgotten more slowly than good (``forgetting_bad`` >
-        ``forgetting_good``): a betrayal is remembered longer than a kept promise.
-        """
-        accounts.update_evidence(
-            self.a,
-            self.b,
-            good,
-            bad,
-            F32(trust.forgetting_good),
-            F32(trust.forgetting_bad),
-            F32(trust.w_plus),
-            F32(trust.w_minus),
-        )
 
     def educate(self, rate: float, reached: np.ndarray | None = None) -> None:
         """Education raises literacy a share ``rate`` of the way to 1 (for ``reached`` users)."""

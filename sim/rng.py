@@ -28,3 +28,18 @@ def spawn_streams(seed: int) -> dict[str, np.random.Generator]:
     return {
         name: np.random.default_rng(child) for name, child in zip(STREAMS, children, strict=True)
     }
+
+
+def bernoulli_indices(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
+    """Sorted indices where ``n`` independent Bernoulli(``p``) trials succeed.
+
+    The law of ``np.flatnonzero(rng.random(n) < p)``, but for a rare event drawn in
+    O(n p): the number of successes is binomial, then which trials is a uniform subset
+    (numpy draws a small subset without touching all ``n``). A common event is drawn as
+    the mask itself.
+    """
+    if p >= 0.02:
+        return np.flatnonzero(rng.random(n) < p)
+    hits = rng.choice(n, size=rng.binomial(n, max(p, 0.0)), replace=False)
+    hits.sort()
+    return hits

@@ -40,7 +40,7 @@ def update_satisfaction(
     The same pass tallies the account statistics of the indicators (``this_tick.accounts``).
     """
     now = market.this_tick
-    market.complaints, market.rating, market.holders, stats = accounts.satisfaction(
+    unhappy, worst, market.rating, market.holders, summary = accounts.satisfaction(
         pop.platform,
         pop.balance,
         now.failed,
@@ -50,9 +50,6 @@ def update_satisfaction(
         F32(cfg.ux_weight),
         F32(cfg.satisfaction_smoothing),
         F32(cfg.complaint_threshold),
-        F32(cfg.complaint_prob),
-        pop.literacy,
-        rng.random(pop.n, dtype=F32),
         pop.satisfaction,
         market.rating,
         pop.a,
@@ -62,4 +59,7 @@ def update_satisfaction(
         QUANTILE_BINS,
         pop.ever_invested,
     )
-    now.accounts = AccountSummary.of(stats)
+    # Of the dissatisfied, the literate complain more (they know the channel).
+    complains = rng.random(unhappy.size) < cfg.complaint_prob * pop.literacy[unhappy]
+    market.complaints = np.bincount(worst[complains], minlength=len(market))
+    now.accounts = AccountSummary.of(summary)

@@ -77,7 +77,8 @@ def nudge(x: np.ndarray, up: np.ndarray | float, down: np.ndarray | float) -> No
     """In place, keep ``x`` in [0, 1]: move a share ``up`` toward 1 and ``down`` toward 0.
 
     ``x <- x + up (1 - x) - down x`` with ``up, down`` in [0, 1] and ``up + down <= 1``
-    stays inside [0, 1]; institutional trust and literacy move this way.
+    stays inside [0, 1]. Institutional trust moves this way (the reference form of the
+    fused pass :func:`sim.accounts.move_system_trust`).
     """
     x += up * (1.0 - x) - down * x
     np.clip(x, 0.0, 1.0, out=x)

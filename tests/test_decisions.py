@@ -6,6 +6,9 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from scipy import stats
 
 from sim import accounts
@@ -160,6 +163,8 @@ def choose(
     temperature=0.5,
     deposit_share=0.5,
     switch_threshold=np.inf,
+    exit_share=None,
+    run_sensitivity=0.0,
 ):
     """Every user reviews once; returns the kernel's outputs (arrays updated in place)."""
     n_plat = accepting.size
@@ -183,7 +188,7 @@ def choose(
         accepting,
         zero if public_good is None else np.asarray(public_good, np.float32),
         zero if public_bad is None else np.asarray(public_bad, np.float32),
-        np.cumsum(weight),
+        *accounts.alias_table(np.asarray(weight, np.float64)),
         considered,
         np.float32(k),
         weight_trust,
@@ -197,6 +202,8 @@ def choose(
         pop.ever_invested,
         deposit_share,
         switch_threshold,
+        np.zeros(n_plat, np.float32) if exit_share is None else np.asarray(exit_share, np.float32),
+        np.float32(run_sensitivity),
     ), trust
 
 
@@ -382,3 +389,43 @@ def test_extreme_uniforms_never_choose_a_closed_platform(pop_cfg, value):
         pop, accepting=accepting, base=np.zeros(4), considered=2, uniforms=uniforms
     )
     assert (chosen >= 0).all() and accepting[chosen].all(), chosen
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    weights=hnp.arrays(
+        np.float64,
+        st.integers(1, 40),
+        elements=st.one_of(st.just(0.0), st.floats(1e-6, 1e3)),
+    )
+)
+def test_alias_table_gives_each_index_its_weight(weights):
+    """Walker's table: P(i) = (prob_i + sum of 1 - prob_j over columns j aliased to i) / n."""
+    prob, alias = accounts.alias_table(weights)
+    n = weights.size
+    if weights.sum() == 0.0:
+        assert (prob == 0).all() and (alias == -1).all()
+        return
+    mass = prob.copy()
+    for j in range(n):
+        if alias[j] >= 0:
+            mass[alias[j]] += 1.0 - prob[j]
+    np.testing.assert_allclose(mass / n, weights / weights.sum(), atol=1e-9)
+    assert (mass[weights == 0] == 0).all()
+
+
+def test_nobody_deposits_where_the_run_raise_would_take_it_out(pop_cfg):
+    """The threshold a deposit must reach is raised by others leaving, as for withdrawals."""
+    n = 2000
+    pop = init_population(dataclasses.replace(pop_cfg, n_users=n), np.random.default_rng(4))
+    pop.institutional_trust[:] = 0.6  # trust in an unused platform without a record
+    pop.withdraw_threshold[:] = 0.4
+    accepting = np.array([True, False])
+    common = {"accepting": accepting, "base": np.zeros(2), "considered": 1}
+    (calm, _, _, _), _ = choose(pop, **common)
+    assert (calm == 0).mean() > 0.9
+    pop = init_population(dataclasses.replace(pop_cfg, n_users=n), np.random.default_rng(4))
+    pop.institutional_trust[:] = 0.6
+    pop.withdraw_threshold[:] = 0.4
+    (running, _, _, _), _ = choose(pop, **common, exit_share=[0.8, 0.0], run_sensitivity=0.3)
+    assert (running == -1).all()  # 0.4 + 0.3 x 0.8 = 0.64 > 0.6

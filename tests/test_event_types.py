@@ -433,7 +433,7 @@ def test_registration_deadline_removes_exactly_the_non_compliant(compose_cfg, or
 
 @pytest.mark.parametrize(("jitter", "fraud_share"), [(0.0, 0.0), (0.05, 0.0), (0.05, 1.0)])
 def test_platform_entry_adds_platforms_of_the_strategy(compose_cfg, jitter, fraud_share):
-    cfg = compose_cfg(f"platforms.lever_jitter={jitter}", n_users=500, ticks=8)
+    cfg = compose_cfg(f"platforms.lever_jitter={jitter}", n_users=2000, ticks=8)
     model = with_events(
         cfg,
         {
@@ -529,9 +529,9 @@ def test_sandbox_admits_entrants_under_its_terms(compose_cfg):
 def _deposits_by_accepting(model: TrustModel, ticks: int):
     """Run; per tick of step 3, the accepting mask and deposits each platform received."""
     seen = []
-    original = decisions.decide
+    original = decisions.choose_and_deposit
 
-    def decide(*args):
+    def choose_and_deposit(*args, **kwargs):
         mask = model.market.accepting()
         market = float(model.market.liabilities.sum())
         expected = np.array(
@@ -545,23 +545,24 @@ def _deposits_by_accepting(model: TrustModel, ticks: int):
             ]
         )
         np.testing.assert_array_equal(mask, expected)
-        before = model.market.liabilities.copy()
-        result = original(*args)
-        seen.append((mask, model.market.liabilities - before))
+        result = original(*args, **kwargs)
+        _, platforms, amounts, _ = result
+        seen.append((mask, np.bincount(platforms, amounts, minlength=len(mask))))
         return result
 
-    decisions.decide = decide
+    decisions.choose_and_deposit = choose_and_deposit
     try:
         step_to(model, ticks)
     finally:
-        decisions.decide = original
+        decisions.choose_and_deposit = original
     return seen
 
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_sandbox_exposure_cap_stops_deposits(compose_cfg, seed):
     cfg = compose_cfg(n_users=3000, ticks=8, seed=seed)
-    capped = _deposits_by_accepting(with_events(cfg, SANDBOX), 7)
+    spec = {**SANDBOX, "exposure_cap": 0.0003}  # binds within the first weeks
+    capped = _deposits_by_accepting(with_events(cfg, spec), 7)
     blocked = received = 0
     for mask, deposits in capped[1:]:  # from tick 2, the sandbox exists
         sandboxed = np.arange(len(mask)) >= N_PLATFORMS
@@ -571,7 +572,7 @@ def test_sandbox_exposure_cap_stops_deposits(compose_cfg, seed):
     assert blocked > 0 and received > 0
     uncapped = with_events(cfg, {**SANDBOX, "exposure_cap": 1.0})
     step_to(uncapped, 7)
-    capped_model = with_events(cfg, SANDBOX)
+    capped_model = with_events(cfg, spec)
     step_to(capped_model, 7)
     assert (
         uncapped.market.liabilities[N_PLATFORMS:].sum()
@@ -609,12 +610,19 @@ def test_sandbox_review_exits_those_with_detected_violations(compose_cfg):
     entrants = model.platforms[N_PLATFORMS:]
     exits = {e["platform"] for e in closures(model, "sandbox_review")}
     grads = {e["platform"] for e in logged(model, "sandbox_graduation")}
-    assert exits and exits | grads == {p.index for p in entrants}
+    # A penalised entrant can also be run on before its review (enforcement news).
+    earlier = {e["platform"] for e in model.event_log if "recovery" in e and e["tick"] < 8} & {
+        p.index for p in entrants
+    }
+    assert exits and exits | grads | earlier == {p.index for p in entrants}
+    assert not exits & earlier
     for p in entrants:
         if p.index in exits:
             assert p.status == Status.EXITED and p.violations_detected > 0
-        else:
+        elif p.index in grads:
             assert p.status == Status.ACTIVE and p.violations_detected == 0
+        else:
+            assert p.violations_detected > 0  # run on after its penalty
     assert model.market.sandbox_graduations == len(grads)
 
 
@@ -1031,6 +1039,7 @@ def test_rebuttal_limits_reach(compose_cfg):
 
 def test_rumour_is_bad_evidence_for_believing_holders(compose_cfg):
     t0, w = 3, None
+    reached_holders = 0
     for seed in range(3):
         cfg = compose_cfg(n_users=1000, ticks=6, seed=seed)
         control = TrustModel(cfg)
@@ -1045,10 +1054,14 @@ def test_rumour_is_bad_evidence_for_believing_holders(compose_cfg):
         holds = pop.platform == j
         expected = (holds & believes[:, None]) * (w * 1.5)
         np.testing.assert_allclose(pop.b - control.population.b, expected, rtol=1e-5, atol=1e-6)
-        assert (holds & believes[:, None]).any()
+        reached_holders += int((holds & believes[:, None]).sum())
         step_to(model, 6)
         step_to(control, 6)
+        # Three weeks on, fewer hold the target, and those who still do trust it less.
+        assert (model.population.platform == j).sum() < (control.population.platform == j).sum()
         held = (model.population.platform == j) & (control.population.platform == j)
-        mean_with = account_trust(model)[held].mean()
-        mean_without = account_trust(control)[held].mean()
-        assert mean_with < mean_without - 0.01, seed
+        if held.any():  # else every holder fled
+            mean_with = account_trust(model)[held].mean()
+            mean_without = account_trust(control)[held].mean()
+            assert mean_with < mean_without - 0.01, seed
+    assert reached_holders > 0  # the rumour met holders of its target

@@ -283,7 +283,7 @@ def test_violations_follow_becker_in_the_model(build_model):
     """Violations of operating platforms match sum_j p_j from the deterrence kernel."""
     for penalty in (0.0, 0.02):
         observed = expected = var = 0.0
-        for seed in range(3):
+        for seed in range(4):
             model = build_model(
                 "platforms.violation_temptation=0.2",
                 f"regulator.penalty={penalty}",

@@ -77,6 +77,7 @@ CONTEXTS: dict[str, list[str]] = {
     # Rebuttals answer a false rumour; rumour_rebutted is the scenario that rebuts.
     "regulator.rebuttal*": ["scenario=rumour_rebutted"],
     "regulator.rule_lag": ["scenario=legal_lag"],
+    # Peer audits act where there are violations to find.
     "regulator.peer_audit_accuracy": [
         "scenario=self_regulation",
         "platforms.violation_temptation=0.2",
@@ -92,10 +93,16 @@ CONTEXTS: dict[str, list[str]] = {
     "regulator.shutdown_after": ["regulator.remediation=0", "platforms.violation_temptation=0.2"],
     # Rare draws (incidents, violations): a longer run with more platforms to see them.
     "platforms.incident_effect": [*MANY],
+    "platforms.breach_rate": [*MANY],
+    "platforms.misconduct_rate": [*MANY],
     "platforms.deterrence_scale": [*MANY],
     "regulator.violation_memory": [*TEMPTED, "regulator.inspection_rate=0.01"],
     "regulator.remediation": [*TEMPTED],
+    # Complaint-led inspections matter where there are violations to find.
+    "regulator.complaint_saturation": ["platforms.violation_temptation=0.2"],
     "regulator.suspension_ticks": ["regulator.shutdown_after=1", *TEMPTED],
+    # Orderly closures: platforms shut for their violations and wound down.
+    "trust.orderly_shock_ratio": ["regulator.shutdown_after=1", *TEMPTED],
     # Withdrawals that fail: runs on platforms drained by fraud, unsupervised.
     "trust.failed_withdrawal_evidence": [*FAILING],
     "trust.run_evidence": [*FAILING],
@@ -107,7 +114,7 @@ CONTEXTS: dict[str, list[str]] = {
     "platforms.fire_sale_haircut": ["scenario=fraud_contagion"],
     "platforms.collapse_failed_share": [*FAILING],
     # Going-concern exits: sandbox reviews (the haircut shows in the closure's book value).
-    "platforms.exit_haircut": ["scenario=sandbox_pilot"],
+    "platforms.exit_haircut": ["scenario=sandbox_pilot", "platforms.violation_temptation=0.3"],
     # A forced breach rather than a rare random one.
     "trust.breach_shock": ["scenario=data_breach"],
 }
@@ -288,14 +295,22 @@ def _param(case: Case) -> Any:
     return pytest.param(case, id=override(case.key, case.new), marks=marks)
 
 
+# A key that moves nothing at seed 0 is tried at this seed too: a rare event (a stress to
+# warn of, a violation to find) can miss one seed by chance, a dead key moves in none.
+SECOND_SEED = "seed=1"
+
+
 @pytest.mark.parametrize("case", [_param(c) for c in CASES])
 def test_parameter_moves_an_output(case: Case, record_property) -> None:
     ref = reference(case.context)
     new = run((*case.context, override(case.key, case.new)))
     for column in ("trust_mean", "user_losses_cum"):  # information, in the junit XML
         record_property(f"rel_{column}", relative_change(ref, new, column))
+    if not moved(ref, new):
+        context = (*case.context, SECOND_SEED)
+        ref, new = reference(context), run((*context, override(case.key, case.new)))
     assert moved(ref, new), (
-        f"{case.key}: {case.old!r} -> {case.new!r} moved no output "
+        f"{case.key}: {case.old!r} -> {case.new!r} moved no output at seeds 0 and 1 "
         f"(context: {' '.join(case.context) or 'defaults'})"
     )
 

@@ -130,7 +130,14 @@ def test_inspections_happen_at_the_random_rate(compose_cfg):
 
 
 def test_sandbox_monitoring_inspects_sandboxed_platforms(compose_cfg):
-    cfg = compose_cfg(*QUIET, "regulator.inspection_rate=0", n_users=500, ticks=8)
+    # Clean entrants: a penalty could end in a run, and a closed platform is not inspected.
+    cfg = compose_cfg(
+        *QUIET,
+        "regulator.inspection_rate=0",
+        "platforms.violation_temptation=0",
+        n_users=500,
+        ticks=8,
+    )
     sandbox = {"tick": 2, "type": "sandbox", "entrants": 3, "fraud_share": 0.0, "duration": 20}
     for monitoring, per_tick in ((1.0, 3), (0.0, 0)):
         model = with_events(cfg, {**sandbox, "monitoring": monitoring})

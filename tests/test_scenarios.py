@@ -17,6 +17,7 @@ LIBRARY = (
     "no_sandbox",
     "rumour",
     "rumour_rebutted",
+    "rumour_run",
     "policy_shift",
     "disclosure_mandate",
     "education_campaign",

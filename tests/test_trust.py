@@ -302,17 +302,79 @@ def test_nudge_directions():
     np.testing.assert_allclose(down_only, [0.1, 0.25, 0.4])
 
 
-def test_fused_account_update_matches_the_kernel():
-    """The model's one-pass update (sim.accounts) is exactly sim.trust.update_evidence."""
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_evidence_pass_is_the_documented_evidence_then_update_evidence(seed):
+    """sim.accounts.evidence = the evidence of its docstring, learned by update_evidence."""
     from sim import accounts
-    from sim.trust import update_evidence
+    from sim.accounts import SQRT12
 
-    rng = np.random.default_rng(5)
-    a, b, good, bad = (rng.random((500, 3), dtype=np.float32) * 5 for _ in range(4))
-    a2, b2 = a.copy(), b.copy()
-    lam, lam_bad = np.float32(0.97), np.float32(0.995)
-    wp, wm = np.float32(1.0), np.float32(2.5)
-    update_evidence(a, b, good, bad, lam, lam_bad, wp, wm)
-    accounts.update_evidence(a2, b2, good, bad, lam, lam_bad, wp, wm)
-    np.testing.assert_allclose(a2, a, rtol=1e-6)
-    np.testing.assert_allclose(b2, b, rtol=1e-6)
+    rng = np.random.default_rng(seed)
+    n, k, n_plat = 400, 3, 7
+    f32 = np.float32
+    platform = np.where(rng.random((n, k)) < 0.7, rng.integers(0, n_plat, (n, k)), -1)
+    platform = platform.astype(np.int32)
+    uniforms, literacy, g = (rng.random(n, dtype=f32) for _ in range(3))
+    good_base, bad_base, weight, signal, news = (rng.random(n_plat, dtype=f32) for _ in range(5))
+    reached = rng.random(n) < 0.5
+    failed = rng.random((n, k)) < 0.2
+    a, b = (rng.random((n, k), dtype=f32) * 5 for _ in range(2))
+    noise, own, fail_ev = f32(0.3), f32(0.8), f32(2.0)
+    lam, lam_bad, wp, wm = f32(0.97), f32(0.995), f32(1.0), f32(2.5)
+    # The evidence as documented, in numpy.
+    held = platform >= 0
+    p = np.where(held, platform, 0)
+    reading = (uniforms - 0.5) * SQRT12 * noise * (1.0 - literacy)
+    s = np.clip(signal[p] + reading[:, None], 0.0, 1.0)
+    good = good_base[p] + weight[p] * s
+    bad = bad_base[p] + weight[p] * (1.0 - s) + (reached * g)[:, None] * news[p]
+    good = np.where(failed, np.maximum(good - own, 0.0), good)
+    bad = np.where(failed, bad + fail_ev, bad)
+    good, bad = np.where(held, good, 0.0), np.where(held, bad, 0.0)
+    expected_a, expected_b = a.astype(np.float64), b.astype(np.float64)
+    update_evidence(expected_a, expected_b, good, bad, lam, lam_bad, wp, wm)
+    accounts.evidence(
+        platform, uniforms, literacy, noise, good_base, bad_base, weight, signal, news,
+        reached, g, failed, own, fail_ev, a, b, lam, lam_bad, wp, wm,
+    )  # fmt: skip
+    np.testing.assert_allclose(a, expected_a, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(b, expected_b, rtol=1e-5, atol=1e-5)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    shock=st.floats(0.0, 1.0),
+    calm=st.sampled_from([0.0, 0.002, 0.3]),
+    own=st.floats(0.0, 2.0),
+    reassurance=st.floats(0.0, 0.5),
+    alarm=st.floats(0.0, 0.5),
+)
+def test_system_trust_pass_is_nudge_with_the_documented_shares(
+    seed, shock, calm, own, reassurance, alarm
+):
+    """sim.accounts.move_system_trust is ``nudge`` with U and D built as documented."""
+    from sim import accounts
+
+    rng = np.random.default_rng(seed)
+    n = 300
+    g = rng.random(n, dtype=np.float32)
+    propensity = rng.random(n, dtype=np.float32)
+    balance = rng.random((n, 3)) * (rng.random((n, 3)) < 0.6)
+    user_loss = np.where(rng.random(n) < 0.3, rng.random(n), 0.0)
+    reached = rng.random(n) < 0.4
+    # The shares, built independently with numpy.
+    lost = user_loss > 0
+    at_stake = user_loss + balance.sum(axis=1)
+    scar = own * np.divide(user_loss, at_stake, out=np.zeros(n), where=lost)
+    down = np.clip(shock + scar + alarm * reached, 0.0, 1.0)
+    up = np.clip(np.where(lost, 0.0, calm) + reassurance * reached, 0.0, 1.0) * (1.0 - down)
+    expected = g.astype(np.float64)
+    nudge(expected, up, down)
+    expected_propensity = propensity * (1.0 - np.minimum(scar, 1.0))
+    accounts.move_system_trust(
+        g, propensity, user_loss, balance, reached, shock, calm, own, reassurance, alarm
+    )
+    np.testing.assert_allclose(g, expected, atol=1e-6)
+    np.testing.assert_allclose(propensity, expected_propensity, atol=1e-6)
+    assert np.all((g >= 0.0) & (g <= 1.0))

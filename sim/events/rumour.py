@@ -111,10 +111,14 @@ class LiveRumour:
         market: Market,
         pop: Population,
         network: SocialNetwork,
-        bad: np.ndarray,
+        w_minus: float,
         rng: np.random.Generator,
     ) -> None:
-        """One tick: corrections, spreading, and bad evidence for believing holders."""
+        """One tick: corrections, spreading, and bad evidence for believing holders.
+
+        The evidence is learned at once (``w_minus`` times it onto the accounts' ``b``):
+        step 6's pass has already applied this tick's forgetting.
+        """
         spec, tick, j = self.spec, market.tick, self.platform
         if self.rebuttal_tick is not None and tick >= self.rebuttal_tick:
             self._correct(rng.random(pop.n) < self.rebuttal_reach, everyone=True)
@@ -146,7 +150,7 @@ class LiveRumour:
         self.peak_spreaders = max(self.peak_spreaders, spreaders)
         if spec.evidence > 0 and target_open:
             holds = pop.platform == j
-            bad += (holds & self.believes[:, None]) * F32(spec.evidence)
+            pop.b += (holds & self.believes[:, None]) * F32(w_minus * spec.evidence)
         if spreaders == 0:
             market.log("rumour_end", platform=j, peak_spreaders=self.peak_spreaders)
 
