@@ -47,9 +47,13 @@ SUPERVISION_LEVELS: dict[str, tuple[float, float]] = {
     "detection_accuracy": (0.3, 0.9),
     "penalty": (0.002, 0.05),
 }
-# Ch. 5.4, 5.3, 7.3: the scenarios compared.
-RUMOUR, EDUCATED_RUMOUR = "rumour", "education_campaign"
+# Ch. 5.4, 5.3, 7.3: the scenarios compared. The run claim uses the rumour that hits the
+# least liquid platform and is never rebutted: a run needs a platform that cannot pay.
+RUMOUR, EDUCATED_RUMOUR, RUMOUR_RUN = "rumour", "education_campaign", "rumour_run"
 SANDBOX, NO_SANDBOX = "sandbox_pilot", "no_sandbox"
+# The sandbox is also compared where entry is lax: without a disclosure floor or much
+# supervision, weak entrants are not exposed and closed outside the sandbox.
+LAX_ENTRY = "laissez_faire"
 BASELINE = "baseline"
 
 SUPPORTED, NOT_SUPPORTED, MIXED = "supported", "not supported", "mixed"
@@ -125,13 +129,22 @@ def supervision_arm(level: str, size: Sequence[str]) -> Arm:
     return Arm(f"claim/supervision/{level}", (*size, *sets))
 
 
+def lax_entry_arm(scenario: str, size: Sequence[str]) -> Arm:
+    """A scenario under the :data:`LAX_ENTRY` regime."""
+    return Arm(
+        f"claim/{LAX_ENTRY}/{scenario}", (*size, f"scenario={scenario}", f"regulator={LAX_ENTRY}")
+    )
+
+
 def claim_arms(size: Sequence[str]) -> list[Arm]:
     """Arms the claims need (the scenario arms are shared with section 1)."""
+    scenarios = (BASELINE, RUMOUR, EDUCATED_RUMOUR, RUMOUR_RUN, SANDBOX, NO_SANDBOX)
     return [
         *(regime_arm(r, size) for r in REGIMES),
         supervision_arm("low", size),
         supervision_arm("high", size),
-        *(scenario_arm(n, size) for n in (BASELINE, RUMOUR, EDUCATED_RUMOUR, SANDBOX, NO_SANDBOX)),
+        *(scenario_arm(n, size) for n in scenarios),
+        *(lax_entry_arm(n, size) for n in (SANDBOX, NO_SANDBOX)),
     ]
 
 
@@ -243,29 +256,35 @@ def sandbox_lowers_entrant_losses(
     results: Results, seeds: Sequence[int], size: Sequence[str]
 ) -> Claim:
     """Ch. 5.3: a sandbox lowers the losses that risky entrants cause."""
-    a, b = scenario_arm(SANDBOX, size), scenario_arm(NO_SANDBOX, size)
-    parts = [
-        Part(
-            "user losses in closures of entrants",
-            a.label,
-            b.label,
-            -1,
-            compare(results, a, b, seeds, entrant_losses),
+    parts = []
+    for arms, where in (
+        ((scenario_arm(SANDBOX, size), scenario_arm(NO_SANDBOX, size)), "default regime"),
+        ((lax_entry_arm(SANDBOX, size), lax_entry_arm(NO_SANDBOX, size)), f"`{LAX_ENTRY}`"),
+    ):
+        a, b = arms
+        parts.append(
+            Part(
+                f"{where}: entrants' losses, realised and unrealised",
+                a.label,
+                b.label,
+                -1,
+                compare(results, a, b, seeds, entrant_losses),
+            )
         )
-    ]
     return Claim(
         "ch5_3_sandbox_lowers_entrant_losses",
         "5.3",
         "A regulatory sandbox lowers the losses caused by risky entrants.",
-        f"Scenario `{SANDBOX}` against `{NO_SANDBOX}`: users' losses in closures of "
-        "platforms with index >= `platforms.count` (the entrants), from the closure events.",
+        f"Scenario `{SANDBOX}` against `{NO_SANDBOX}`, under the default regime and under "
+        f"`{LAX_ENTRY}`: what the entrants (index >= `platforms.count`) cost users, the "
+        "losses in their closures plus the shortfall of those still operating at the end.",
         parts,
     )
 
 
 def rumour_starts_run(results: Results, seeds: Sequence[int], size: Sequence[str]) -> Claim:
     """Ch. 7.3: a rumour can start a run on its target."""
-    a, b = scenario_arm(RUMOUR, size), scenario_arm(BASELINE, size)
+    a, b = scenario_arm(RUMOUR_RUN, size), scenario_arm(BASELINE, size)
     with_rumour, without = [], []
     for seed in seeds:
         rumoured = results[(a.label, seed)]
@@ -294,8 +313,9 @@ def rumour_starts_run(results: Results, seeds: Sequence[int], size: Sequence[str
         "ch7_3_rumour_starts_run",
         "7.3",
         "A rumour can start a run on a platform.",
-        f"Scenario `{RUMOUR}` against `{BASELINE}` with the same seeds: is the rumour's target "
-        f"closed with reason `run` within {WEEKS_AFTER} weeks of the rumour's start?",
+        f"Scenario `{RUMOUR_RUN}` (an unrebutted rumour about the least liquid platform) "
+        f"against `{BASELINE}` with the same seeds: is the rumour's target closed with reason "
+        f"`run` within {WEEKS_AFTER} weeks of the rumour's start?",
         [part],
     )
 
@@ -334,7 +354,7 @@ def evaluate(
     for scenarios, measure in (
         ((EDUCATED_RUMOUR, RUMOUR), education_calms_panic),
         ((SANDBOX, NO_SANDBOX), sandbox_lowers_entrant_losses),
-        ((RUMOUR, BASELINE), rumour_starts_run),
+        ((RUMOUR_RUN, BASELINE), rumour_starts_run),
     ):
         missing = [s for s in scenarios if s in skipped]
         if missing:

@@ -172,11 +172,15 @@ def target_trust_fall(result: RunResult, weeks: int) -> float:
 
 
 def entrant_losses(result: RunResult) -> float:
-    """User losses in closures of entrants (platform index >= ``platforms.count``)."""
+    """What entrants (platform index >= ``platforms.count``) cost their users.
+
+    The losses realised in their closures plus the shortfall of those still operating at
+    the end: a sandbox that keeps a weak entrant small, or a regime that lets one grow
+    without closing it, shows in the second term, which closures alone would miss.
+    """
     count = result.platform_count
-    return float(
-        sum(c.get("user_losses") or 0.0 for c in result.closures if c["platform"] >= count)
-    )
+    realised = sum(c.get("user_losses") or 0.0 for c in result.closures if c["platform"] >= count)
+    return float(realised + result.info.get("entrant_shortfall", 0.0))
 
 
 def closed_by_run(result: RunResult, platform: int, start: int, weeks: int) -> float:

@@ -9,8 +9,9 @@ code changed. A cached run is two files:
 
 * ``HASH.parquet``: the run's whole ``timeseries.parquet`` (one row per tick);
 * ``HASH.json`` (written second, the completion mark): the seed, the platform count, the
-  closures and rumour starts of the event log, and the trust series of each rumour's
-  target (from the platform table).
+  closures and rumour starts of the event log, the trust series of each rumour's target
+  (from the platform table), and the entrants' shortfall at the end (liabilities not
+  covered by assets at entrants still operating: a loss incurred, not yet realised).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from sim.designs import schema_field
 from sim.output import atomic_write_bytes, config_hash, read_json, write_json
 
 # Bump when what a cached run holds changes, so that old cache entries are not read.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 # Overrides every run gets: no figure, no progress bar (runs are many and short).
 QUIET = ("output.plot=false", "output.progress=false")
 # The event-log entries a closure writes (named by the resulting status) and the fields
@@ -201,6 +202,9 @@ def simulate(cfg: Config) -> tuple[pd.DataFrame, dict[str, Any]]:
             target_trust[str(rumour["platform"])] = [
                 None if not np.isfinite(v) else float(v) for v in series.to_numpy(dtype=float)
             ]
+    market = model.market
+    late = (np.arange(len(market)) >= cfg.platforms.count) & market.is_operating
+    shortfall = np.maximum(market.liabilities - market.assets, 0.0)[late]
     info = {
         "config_hash": config_hash(config_dict(cfg)),
         "seed": cfg.seed,
@@ -211,6 +215,7 @@ def simulate(cfg: Config) -> tuple[pd.DataFrame, dict[str, Any]]:
         ],
         "rumours": rumours,
         "target_trust": target_trust,
+        "entrant_shortfall": float(shortfall.sum()),
     }
     return timeseries, info
 

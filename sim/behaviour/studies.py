@@ -35,6 +35,7 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("institutional_trust_mean", "mean institutional (system) trust g"),
     Indicator("invested_share", "share of users holding an account"),
     Indicator("retention_rate", "users invested / users who ever invested"),
+    Indicator("satisfaction_mean", "mean satisfaction of users who ever invested"),
     Indicator("wom_net", "word-of-mouth net score (13-week mean)", window=13),
     Indicator("aum_total", "assets under management (sum of balances)"),
     Indicator("user_losses_cum", "cumulative user losses in closures"),
@@ -68,19 +69,26 @@ TOOL_LEVELS: dict[str, tuple[float, float, str]] = {
     "inspection_rate": (0.01, 0.2, "baseline"),
     "detection_accuracy": (0.3, 0.9, "baseline"),
     "penalty": (0.002, 0.05, "baseline"),
-    "shutdown_after": (1, 6, "baseline"),
-    "suspension_ticks": (1, 8, "baseline"),
+    "shutdown_after": (1, 6, "tempted_unremedied"),
+    "suspension_ticks": (1, 8, "tempted_strict"),
+    "remediation": (0.0, 0.6, "tempted"),
+    "violation_memory": (2, 16, "tempted"),
     "disclosure_mandate": (0.0, 0.8, "baseline"),
     "custody_requirement": (0.0, 0.9, "baseline"),
-    "early_warning": (0.0, 0.8, "baseline"),
+    "early_warning": (0.0, 0.8, "laggards"),
     "complaint_response": (0.1, 0.9, "baseline"),
+    "complaint_saturation": (0.005, 0.05, "baseline"),
     "education_rate": (0.0, 0.005, "baseline"),
     "news_reach": (0.1, 0.9, "baseline"),
+    "rule_lag": (13, 104, "legal_lag"),
     "rebuttal_delay": (1, 8, "rumour_rebutted_by_regulator"),
     "rebuttal_reach": (0.1, 0.9, "rumour_rebutted_by_regulator"),
     "peer_audit_rate": (0.0, 0.15, "self_regulation"),
     "peer_audit_accuracy": (0.2, 0.9, "self_regulation"),
     "adapt_target": (0.005, 0.05, "adaptive"),
+    "adapt_gain": (0.5, 4.0, "adaptive_tempted"),
+    "adapt_smoothing": (0.1, 0.9, "adaptive_tempted"),
+    "max_tightening": (1.5, 6.0, "adaptive_tempted"),
 }
 
 # Weeks after an event at which the scenarios are read, and the rumours measured.
@@ -106,8 +114,26 @@ class Context:
     rumour_outcomes: bool = False
 
 
+# Platforms that break the rules often enough for sanctions to bind: laggards (low
+# compliance) with a strong temptation.
+TEMPTED = ("platforms=laggard", "platforms.violation_temptation=0.3")
+
 CONTEXTS: dict[str, Context] = {
     "baseline": Context("the baseline config"),
+    "tempted": Context("laggard platforms tempted to break the rules", TEMPTED),
+    "tempted_unremedied": Context(
+        "tempted laggards whose penalties order no remediation (penalties pile up)",
+        (*TEMPTED, "regulator.remediation=0"),
+    ),
+    "tempted_strict": Context(
+        "tempted laggards, suspended at the first penalty", (*TEMPTED, "regulator.shutdown_after=1")
+    ),
+    "laggards": Context(
+        "platforms=laggard (thin reserves: stress to warn of)", ("platforms=laggard",)
+    ),
+    "legal_lag": Context(
+        "scenario `legal_lag` (a new product outside the rules)", ("scenario=legal_lag",)
+    ),
     "rumour_rebutted_by_regulator": Context(
         "scenario `rumour` with the regulator's rebuttal switched on",
         ("scenario=rumour",),
@@ -116,6 +142,10 @@ CONTEXTS: dict[str, Context] = {
     ),
     "self_regulation": Context("regime `self_regulation`", ("regulator=self_regulation",)),
     "adaptive": Context("regime `adaptive`", ("regulator=adaptive",)),
+    "adaptive_tempted": Context(
+        "regime `adaptive` over tempted laggards (violations above its target)",
+        ("regulator=adaptive", *TEMPTED),
+    ),
 }
 
 
