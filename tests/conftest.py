@@ -83,3 +83,23 @@ def small_model(small_cfg: Config) -> TrustModel:
 def finished_model() -> TrustModel:
     """A small default world run to the end; shared by a module, so read it only."""
     return run(seed=3)
+
+
+@pytest.fixture(scope="module")
+def pop_cfg():
+    """The default population config at 20,000 users."""
+    import dataclasses
+
+    from sim.config import PopulationConfig
+
+    return dataclasses.replace(PopulationConfig(), n_users=20_000)
+
+
+@pytest.fixture(scope="module")
+def drawn(pop_cfg):
+    """A drawn population (no accounts yet)."""
+    import numpy as np
+
+    from sim.population import init_population
+
+    return init_population(pop_cfg, np.random.default_rng(2024))

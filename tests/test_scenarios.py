@@ -176,3 +176,62 @@ def test_scenario_event_past_the_horizon_is_rejected():
 def test_scenario_files_name_matches_stem():
     for path in Path(SCENARIO_DIR).glob("*.yaml"):
         assert f"name: {path.stem}\n" in path.read_text()
+
+
+# --- shocks that last, runs that happen (issue 9) --------------------------------------------
+
+WEEK_AFTER = 52 + 26  # the library's shocks start at week 52
+
+
+def _upper_95(diffs) -> float:
+    """Upper end of the 95% t-interval of the mean of paired differences."""
+    from scipy import stats
+
+    d = np.asarray(diffs, dtype=float)
+    return float(d.mean() + stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size))
+
+
+@pytest.mark.parametrize(
+    ("scenario", "column"),
+    [
+        ("fraud_contagion", "trust_mean"),
+        ("fraud_contagion", "institutional_trust_mean"),
+        ("fraud_contagion", "invested_share"),
+        ("data_breach", "trust_mean"),
+        ("data_breach", "invested_share"),
+    ],
+)
+def test_a_shock_leaves_trust_lower_26_weeks_later(scenario, column):
+    """Paired over seeds, 26 weeks after the shock: below baseline, the interval below 0."""
+    diffs = [
+        _run(scenario, s).timeseries()[column].iloc[WEEK_AFTER]
+        - _run("baseline", s).timeseries()[column].iloc[WEEK_AFTER]
+        for s in SEEDS
+    ]
+    assert _upper_95(diffs) < 0.0, diffs
+
+
+def _closed_by_run(model: TrustModel, platform: int, start: int, weeks: int = 26) -> bool:
+    return any(
+        e.get("platform") == platform
+        and e.get("reason") == "run"
+        and start <= e["tick"] <= start + weeks
+        for e in model.event_log
+    )
+
+
+@pytest.mark.slow
+def test_a_viral_rumour_starts_a_run_that_closes_its_target():
+    """Seed 7.3: the target of rumour_run is closed by a run far more often than without it.
+
+    The same seed without the rumour shares the world up to week 52, so the platform the
+    rumour picks (the least liquid) is the same one.
+    """
+    with_rumour = without = 0
+    for seed in range(10):
+        rumoured = _run("rumour_run", seed, "ticks=80")
+        start = next(e for e in rumoured.event_log if e["type"] == "rumour_start")
+        target = start["platform"]
+        with_rumour += _closed_by_run(rumoured, target, start["tick"])
+        without += _closed_by_run(_run("baseline", seed, "ticks=80"), target, start["tick"])
+    assert with_rumour >= without + 4, (with_rumour, without)

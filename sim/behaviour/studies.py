@@ -114,19 +114,21 @@ class Context:
     rumour_outcomes: bool = False
 
 
-# Platforms that break the rules often enough for sanctions to bind: laggards (low
-# compliance) with a strong temptation.
-TEMPTED = ("platforms=laggard", "platforms.violation_temptation=0.3")
+# Platforms that break the rules often enough for sanctions to bind: the baseline's
+# platforms with a strong temptation (a market of laggards collapses whole within the
+# horizon, which leaves nothing to compare at the end).
+TEMPTED = ("platforms.violation_temptation=0.3",)
 
 CONTEXTS: dict[str, Context] = {
     "baseline": Context("the baseline config"),
-    "tempted": Context("laggard platforms tempted to break the rules", TEMPTED),
+    "tempted": Context("platforms tempted to break the rules (temptation 0.3)", TEMPTED),
     "tempted_unremedied": Context(
-        "tempted laggards whose penalties order no remediation (penalties pile up)",
+        "tempted platforms whose penalties order no remediation (penalties pile up)",
         (*TEMPTED, "regulator.remediation=0"),
     ),
     "tempted_strict": Context(
-        "tempted laggards, suspended at the first penalty", (*TEMPTED, "regulator.shutdown_after=1")
+        "tempted platforms, suspended at the first penalty",
+        (*TEMPTED, "regulator.shutdown_after=1"),
     ),
     "laggards": Context(
         "platforms=laggard (thin reserves: stress to warn of)", ("platforms=laggard",)
@@ -143,7 +145,7 @@ CONTEXTS: dict[str, Context] = {
     "self_regulation": Context("regime `self_regulation`", ("regulator=self_regulation",)),
     "adaptive": Context("regime `adaptive`", ("regulator=adaptive",)),
     "adaptive_tempted": Context(
-        "regime `adaptive` over tempted laggards (violations above its target)",
+        "regime `adaptive` over tempted platforms (violations above its target)",
         ("regulator=adaptive", *TEMPTED),
     ),
 }
