@@ -52,6 +52,7 @@ ORDERED_PAIRS: tuple[tuple[str, str], ...] = (
 # The outputs screened (names of studies.INDICATORS), read at the final week.
 OUTPUTS: tuple[str, ...] = (
     "trust_mean",
+    "invested_share",
     "institutional_trust_mean",
     "user_losses_cum",
     "platforms_failed",
@@ -256,8 +257,9 @@ def analyse(
         if not whole.all():
             rows = int((~np.isfinite(y)).sum())
             notes[indicator.name] = (
-                f"undefined (NaN) in {rows} runs; {int((~whole).sum())} of {r} trajectories "
-                "left out"
+                f"undefined (NaN) in {rows} runs (every platform had closed by the end, so no "
+                f"account is left to trust; `invested_share` and `platforms_failed` show what "
+                f"drives that); {int((~whole).sum())} of {r} trajectories left out"
             )
         if whole.sum() < 2:  # sigma needs two elementary effects per parameter
             notes[indicator.name] += ", fewer than 2 left: not analysed"
