@@ -225,7 +225,7 @@ def choose_and_deposit(
     weight = np.empty(size)
     tau = np.empty(size)
     for r in range(m):
-        i = users[r]
+        i = np.uintp(users[r])  # unsigned: no negative-index test on each gather
         gi = g[i]
         n_cand = 0
         free = -1
@@ -519,15 +519,16 @@ def _tally_user(
         p = platform[i, k]
         if p < 0:
             continue
+        q = np.uintp(p)  # unsigned: no negative-index test on the scatters below
         t = beta_mean(a[i, k], b[i, k], g[i], prior_weight)
         count += 1
         trust_sum += t
         trust_balance += t * balance[i, k]
         balance_sum += balance[i, k]
-        hist[min(int(t * bins), bins - 1)] += 1
-        plat_trust[p] += t
-        plat_holders[p] += 1
-        sums[p] += value
+        hist[np.uintp(min(int(t * bins), bins - 1))] += 1
+        plat_trust[q] += t
+        plat_holders[q] += 1
+        sums[q] += value
     return count, trust_sum, trust_balance, balance_sum
 
 
@@ -617,7 +618,7 @@ def word_of_mouth(
     said = np.empty(m, np.float32)
     count = 0
     for r in range(m):
-        j = speakers[r]
+        j = np.uintp(speakers[r])  # unsigned: no negative-index test on each gather
         fled = fled_platform[j] >= 0
         said_platform = fled_platform[j] if fled else opinion_platform[j]
         if said_platform < 0:
@@ -625,7 +626,7 @@ def word_of_mouth(
         opinion = np.float32(0.0) if fled else opinion_trust[j]
         said[count] = opinion
         count += 1
-        i = listeners[r]
+        i = np.uintp(listeners[r])
         aware[i] = True
         matched = False
         for k in range(k_max):

@@ -27,7 +27,7 @@ from sim.config import LEVER_INDEX, TrustConfig
 from sim.market import Market
 from sim.network import SocialNetwork, random_neighbours
 from sim.population import F32, Population
-from sim.wom import degroot_step, net_promoter
+from sim.wom import friedkin_johnsen_step, net_promoter
 
 DISCLOSURE = LEVER_INDEX["disclosure"]
 OPENNESS = LEVER_INDEX["rating_openness"]
@@ -260,7 +260,13 @@ def update_institutional_trust(
         1.0 - (1.0 - t.enforcement_reassurance) ** actions,
         1.0 - (1.0 - t.enforcement_alarm) ** actions,
     )
-    degroot_step(network.weights, g, t.institutional_mixing, network.has_neighbours)
-    # Friedkin-Johnsen anchoring: users keep a pull toward their own propensity to trust,
-    # so neighbours' views do not erase who they are (persistent disagreement).
-    g += F32(t.propensity_anchor) * (pop.trust_propensity - g)
+    # DeGroot averaging with neighbours, and a Friedkin-Johnsen pull toward one's own
+    # propensity to trust, so neighbours' views do not erase who they are.
+    friedkin_johnsen_step(
+        network.weights,
+        g,
+        t.institutional_mixing,
+        t.propensity_anchor,
+        pop.trust_propensity,
+        network.uniform,
+    )

@@ -523,13 +523,18 @@ class SocialNetwork:
         adjacency: Symmetric CSR adjacency (word of mouth and rumours travel on it).
         weights: Row-normalised ``D^-1 A`` (DeGroot averaging).
         has_neighbours: Users with at least one contact.
+        uniform: Every contact counts the same (all edge weights equal), so each row of
+            ``weights`` is ``1 / degree``.
     """
 
     adjacency: sp.csr_array
     weights: sp.csr_array
     has_neighbours: np.ndarray
+    uniform: bool = True
 
     @classmethod
     def of(cls, adjacency: sp.csr_array) -> SocialNetwork:
         """The network of ``adjacency`` with its weights and neighbour mask."""
-        return cls(adjacency, row_normalised(adjacency), np.diff(adjacency.indptr) > 0)
+        data = adjacency.data
+        uniform = bool(data.size == 0 or np.all(data == data[0]))
+        return cls(adjacency, row_normalised(adjacency), np.diff(adjacency.indptr) > 0, uniform)

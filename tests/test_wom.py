@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from sim.network import erdos_renyi, row_normalised, watts_strogatz
-from sim.wom import degroot_consensus, degroot_step, net_promoter
+from sim.wom import degroot_consensus, degroot_step, friedkin_johnsen_step, net_promoter
 
 
 def connected_graph(kind: str, n: int, seed: int) -> sp.csr_array:
@@ -55,7 +55,6 @@ def test_degroot_converges_to_consensus(kind, mixing):
     n = 300
     adj = connected_graph(kind, n, seed=7)
     weights = row_normalised(adj)
-    has_neighbours = np.diff(adj.indptr) > 0
     degree = np.diff(adj.indptr)
     # Opinions correlated with degree, so the consensus is far from the plain mean.
     x0 = 0.5 * np.random.default_rng(3).random(n) + 0.5 * (degree > np.median(degree))
@@ -65,7 +64,7 @@ def test_degroot_converges_to_consensus(kind, mixing):
     assert abs(target - x0.mean()) > 1e-3
     x = x0.copy()
     for _ in range(4000):
-        out = degroot_step(weights, x, mixing, has_neighbours)
+        out = degroot_step(weights, x, mixing)
         assert out is x
         if np.ptp(x) < 1e-6:
             break
@@ -79,17 +78,16 @@ def test_degroot_step_matches_dense_formula():
     n = 60
     adj = connected_graph("erdos_renyi", n, seed=11)
     weights = row_normalised(adj)
-    has_neighbours = np.diff(adj.indptr) > 0
     x0 = np.random.default_rng(5).random(n)
     dense = adj.toarray().astype(np.float64)
     dense /= dense.sum(axis=1, keepdims=True)
     mu = 0.4
     expected = (1 - mu) * x0 + mu * dense @ x0
-    got = degroot_step(weights, x0.copy(), mu, has_neighbours)
+    got = degroot_step(weights, x0.copy(), mu)
     np.testing.assert_allclose(got, expected, atol=1e-6)
     # mixing = 0 changes nothing.
     same = x0.copy()
-    degroot_step(weights, same, 0.0, has_neighbours)
+    degroot_step(weights, same, 0.0)
     np.testing.assert_array_equal(same, x0)
 
 
@@ -106,7 +104,7 @@ def test_isolated_nodes_keep_their_value(dtype):
     x0 = np.random.default_rng(9).random(n_core + n_iso).astype(dtype)
     x = x0.copy()
     for _ in range(500):
-        degroot_step(weights, x, 0.5, has_neighbours)
+        degroot_step(weights, x, 0.5)
     np.testing.assert_array_equal(x[n_core:], x0[n_core:])
     assert x.dtype == dtype
     # The connected core still reaches its own consensus.
@@ -117,11 +115,10 @@ def test_isolated_nodes_keep_their_value(dtype):
 def test_degroot_keeps_opinions_in_unit_interval():
     adj = connected_graph("watts_strogatz", 200, seed=3)
     weights = row_normalised(adj)
-    has_neighbours = np.diff(adj.indptr) > 0
     x = np.random.default_rng(1).random(200).astype(np.float32)
     lo, hi = x.min(), x.max()
     for _ in range(50):
-        degroot_step(weights, x, 0.7, has_neighbours)
+        degroot_step(weights, x, 0.7)
         # Averaging never leaves the convex hull of the initial opinions (float32 slack).
         assert x.min() >= lo - 1e-6 and x.max() <= hi + 1e-6
 
@@ -151,3 +148,47 @@ def test_net_promoter_empty_and_bounds():
     assert n == 1000
     assert score == pytest.approx(independent)
     assert -1.0 <= score <= 1.0
+
+
+# --- Friedkin-Johnsen ------------------------------------------------------------------------
+
+
+def test_friedkin_johnsen_converges_to_its_closed_form_fixed_point():
+    """x* = s (I - (1 - s) M)^-1 x0 with M = (1 - mu) I + mu W (Friedkin & Johnsen 1990)."""
+    n, mu, s = 80, 0.3, 0.05
+    adj = connected_graph("watts_strogatz", n, seed=2)
+    weights = row_normalised(adj)
+    dense = adj.toarray().astype(np.float64)
+    dense /= dense.sum(axis=1, keepdims=True)
+    x0 = np.random.default_rng(8).random(n)
+    m = (1.0 - mu) * np.eye(n) + mu * dense
+    expected = s * np.linalg.solve(np.eye(n) - (1.0 - s) * m, x0)
+    x = np.random.default_rng(9).random(n)  # any start
+    for _ in range(2000):
+        friedkin_johnsen_step(weights, x, mu, s, x0)
+    np.testing.assert_allclose(x, expected, atol=1e-6)
+    assert np.ptp(x) > 0.05  # disagreement persists, unlike DeGroot
+
+
+def test_unweighted_fast_path_equals_the_weighted_product():
+    adj = connected_graph("erdos_renyi", 300, seed=11)
+    weights = row_normalised(adj)
+    x0 = np.random.default_rng(1).random(300).astype(np.float32)
+    anchor = np.random.default_rng(2).random(300).astype(np.float32)
+    a, b = x0.copy(), x0.copy()
+    friedkin_johnsen_step(weights, a, 0.4, 0.1, anchor, uniform=False)
+    friedkin_johnsen_step(weights, b, 0.4, 0.1, anchor, uniform=True)
+    np.testing.assert_allclose(a, b, atol=1e-6)
+    expected = 0.9 * (0.6 * x0 + 0.4 * (weights @ x0.astype(np.float64))) + 0.1 * anchor
+    np.testing.assert_allclose(a, expected, atol=1e-6)
+
+
+def test_isolated_users_feel_only_their_anchor():
+    adj = sp.csr_array(
+        sp.block_diag([connected_graph("erdos_renyi", 30, seed=1), sp.csr_array((2, 2))])
+    )
+    weights = row_normalised(adj)
+    x = np.full(32, 0.8)
+    anchor = np.full(32, 0.2)
+    friedkin_johnsen_step(weights, x, 0.5, 0.25, anchor, uniform=True)
+    np.testing.assert_allclose(x[30:], 0.8 + 0.25 * (0.2 - 0.8))
