@@ -29,24 +29,23 @@ def trust_and_requests(
     run_sensitivity,
     need,
     need_share,
-    trust,
     opinion_platform,
     opinion_trust,
     fled_platform,
     net_rate,
 ):  # pragma: no cover - numba
-    """Yield, trust of every slot, the requests it triggers, and what users would say.
+    """Yield, the withdrawal requests trust triggers, and what users would say.
 
     Balances are first credited ``balance *= 1 + net_rate[platform]`` (step 2's yield;
-    see :class:`sim.market.Crediting`). ``trust = (a + k g) / (a + b + k)`` is written
-    to ``trust`` (empty slots read ``g``). A slot with money at a platform whose
-    withdrawals are not ``frozen`` (a suspension stays them) asks for all of it when
-    trust < the user's threshold raised by ``run_sensitivity`` times the share of the
-    platform's holders seen leaving it last tick (``exit_share``: a threshold model of a
-    run, Granovetter 1978), else for a ``need_share`` of it when the user has a routine
-    liquidity need (``need``). Each user's opinion for word of mouth is the platform
-    holding most of their money and their trust in it; ``fled_platform`` is the largest
-    platform they ask all their money back from.
+    see :class:`sim.market.Crediting`). With ``trust = (a + k g) / (a + b + k)``, a slot
+    with money at a platform whose withdrawals are not ``frozen`` (a suspension stays
+    them) asks for all of it when trust < the user's threshold raised by
+    ``run_sensitivity`` times the share of the platform's holders seen leaving it last
+    tick (``exit_share``: a threshold model of a run, Granovetter 1978), else for a
+    ``need_share`` of it when the user has a routine liquidity need (``need``). Each
+    user's opinion for word of mouth is the platform holding most of their money and
+    their trust in it; ``fled_platform`` is the largest platform they ask all their money
+    back from.
 
     Returns:
         ``(users, slots, amounts, before, after)``: the requests, and the sums of balances
@@ -65,11 +64,10 @@ def trust_and_requests(
         fled_platform[i] = -1
         fled = 0.0
         for k in range(k_max):
-            t = beta_mean(a[i, k], b[i, k], g[i], prior_weight)
-            trust[i, k] = t
             p = platform[i, k]
             if p < 0:
                 continue
+            t = beta_mean(a[i, k], b[i, k], g[i], prior_weight)
             before[p] += balance[i, k]
             balance[i, k] *= 1.0 + net_rate[p]
             after[p] += balance[i, k]
@@ -160,7 +158,6 @@ def _alias_pick(prob, alias, u):  # pragma: no cover - numba
 def choose_and_deposit(
     users,
     platform,
-    trust,
     a,
     b,
     g,
@@ -239,7 +236,7 @@ def choose_and_deposit(
             held_total += balance[i, k]
             cand[n_cand] = p
             cand_slot[n_cand] = k
-            tau[n_cand] = trust[i, k]
+            tau[n_cand] = beta_mean(a[i, k], b[i, k], gi, prior_weight)
             n_cand += 1
         n_held = n_cand
         tp = tip_platform[i]
@@ -341,8 +338,14 @@ def evidence(
     forgetting_bad,
     w_plus,
     w_minus,
+    balance,
+    user_loss,
+    value,
+    smoothing,
+    threshold,
+    satisfaction_,
 ):  # pragma: no cover - numba
-    """Every slot's evidence from this tick's information, learned at once (steps 6-7).
+    """Every slot's evidence, learned at once (steps 6-7); users' outcomes (step 8).
 
     A user reads a disclosure with personal noise ``r_i = z_i literacy_noise (1 - lit_i)``,
     ``z_i = sqrt(12) (u_i - 1/2)`` from a uniform ``u_i`` (mean 0, sd 1; a uniform costs a
@@ -356,10 +359,26 @@ def evidence(
     ``b <- lam- b + w- bad`` (empty slots only forget): one pass instead of writing the
     evidence out and reading it back. Evidence heard later in the tick (rumours, word of
     mouth) is added to ``a, b`` with its weight, as if it had been in ``good, bad``.
+
+    While the row is read, the same pass does step 8's outcomes (nothing they read changes
+    in between; see :mod:`sim.satisfaction`): a slot's outcome is ``value_p``, 0 on a
+    failed withdrawal; the user's outcome is the balance-weighted mean (0 after a loss);
+    satisfaction moves ``smoothing`` of the way to it; a user whose outcome is below
+    ``threshold`` is dissatisfied with the platform of their worst slot.
+
+    Returns:
+        ``(unhappy_users, unhappy_platforms)``: the dissatisfied and their worst platform.
     """
     n, k_max = platform.shape
+    unhappy_users = np.empty(n, np.int64)
+    unhappy_platforms = np.empty(n, np.int64)
+    n_unhappy = 0
     for i in range(n):
         reading = (uniforms[i] - 0.5) * SQRT12 * literacy_noise * (1.0 - literacy[i])
+        total = 0.0
+        weighted = 0.0
+        worst = 2.0
+        worst_p = -1
         for k in range(k_max):
             p = platform[i, k]
             a[i, k] *= forgetting_good
@@ -375,83 +394,15 @@ def evidence(
             if failed[i, k]:
                 good = max(good - own_outcome, 0.0)
                 bad += failed_evidence
-            a[i, k] += w_plus * good
-            b[i, k] += w_minus * bad
-
-
-@njit(cache=True, nogil=True)
-def satisfaction(
-    platform,
-    balance,
-    failed,
-    user_loss,
-    delivery,
-    ux,
-    ux_weight,
-    smoothing,
-    threshold,
-    satisfaction_,
-    rating_prior,
-    a,
-    b,
-    g,
-    prior_weight,
-    bins,
-    ever_invested,
-):  # pragma: no cover - numba
-    """Outcomes, satisfaction and ratings in one pass (MODEL.md step 8); who may complain.
-
-    Slot outcome ``delivery_p (1 - ux_weight + ux_weight ux_p)``, 0 on a failed
-    withdrawal: user experience makes a delivered outcome better but cannot make up for
-    what was not delivered. ``delivery`` per platform is the share of the promise kept this
-    tick (see :mod:`sim.satisfaction`). The user's outcome is the balance-weighted mean (0
-    after a loss). Satisfaction moves ``smoothing`` of the way to it. A user whose outcome
-    is below ``threshold`` is dissatisfied with the platform of their worst slot (the
-    caller draws who of them complains). Nothing changes users' accounts after this step,
-    so the same pass tallies the account statistics of the indicators (step 10).
-
-    Returns:
-        ``(unhappy_users, unhappy_platforms, rating, holders, summary)``: the dissatisfied
-        and their worst platform; per platform the rating (the holders' mean satisfaction,
-        ``rating_prior`` where nobody holds) and holders; ``summary`` is
-        :func:`account_summary`'s tuple.
-    """
-    n, k_max = platform.shape
-    n_plat = ux.size
-    value = np.empty(n_plat)
-    for j in range(n_plat):
-        value[j] = delivery[j] * (1.0 - ux_weight + ux_weight * ux[j])
-    unhappy_users = np.empty(n, np.int64)
-    unhappy_platforms = np.empty(n, np.int64)
-    n_unhappy = 0
-    sums = np.zeros(n_plat)
-    hist = np.zeros(bins, np.int64)
-    plat_trust = np.zeros(n_plat)
-    holders = np.zeros(n_plat, np.int64)
-    count = 0
-    trust_sum = 0.0
-    trust_balance = 0.0
-    balance_sum = 0.0
-    invested = 0
-    satisfaction_sum = 0.0
-    ever = 0
-    for i in range(n):
-        total = 0.0
-        weighted = 0.0
-        worst = 2.0
-        worst_p = -1
-        for k in range(k_max):
-            p = platform[i, k]
-            if p < 0:
-                continue
-            if failed[i, k]:
                 out = 0.0
-                w = balance[i, k] + 1.0
+                held = balance[i, k] + 1.0
             else:
                 out = value[p]
-                w = balance[i, k]
-            total += w
-            weighted += w * out
+                held = balance[i, k]
+            a[i, k] += w_plus * good
+            b[i, k] += w_minus * bad
+            total += held
+            weighted += held * out
             if out < worst:
                 worst = out
                 worst_p = p
@@ -463,37 +414,7 @@ def satisfaction(
                 unhappy_users[n_unhappy] = i
                 unhappy_platforms[n_unhappy] = worst_p
                 n_unhappy += 1
-        # While the row is hot: ratings (the holders' satisfaction) and the indicators'
-        # account statistics (nothing changes accounts after this step).
-        if ever_invested[i]:
-            ever += 1
-            satisfaction_sum += satisfaction_[i]
-        c, ts, tb, bs = _tally_user(
-            i, platform, a, b, balance, g, prior_weight, hist, plat_trust, holders,
-            sums, satisfaction_[i],
-        )  # fmt: skip
-        count += c
-        trust_sum += ts
-        trust_balance += tb
-        balance_sum += bs
-        invested += c > 0
-    rating = rating_prior.copy()
-    for j in range(n_plat):
-        if holders[j] > 0:
-            rating[j] = sums[j] / holders[j]
-    summary = (
-        count,
-        trust_sum,
-        trust_balance,
-        balance_sum,
-        hist,
-        plat_trust,
-        holders,
-        invested,
-        satisfaction_sum,
-        ever,
-    )
-    return unhappy_users[:n_unhappy], unhappy_platforms[:n_unhappy], rating, holders, summary
+    return unhappy_users[:n_unhappy], unhappy_platforms[:n_unhappy]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -536,18 +457,19 @@ def _tally_user(
 def account_summary(
     platform, a, b, balance, g, prior_weight, bins, n_platforms, satisfaction_, ever_invested
 ):  # pragma: no cover - numba
-    """Trust and satisfaction statistics for the metrics (MODEL.md step 10), in one pass.
+    """Trust and satisfaction statistics of the accounts (MODEL.md steps 8 and 10), in one pass.
 
     Returns:
         ``(count, trust_sum, trust_balance_sum, balance_sum, histogram, plat_trust_sum,
-        plat_holders, invested_users, satisfaction_sum, ever_invested_users)``; the
-        histogram of account trust has ``bins`` bins over [0, 1]; satisfaction is summed
-        over users who ever invested.
+        plat_holders, invested_users, satisfaction_sum, ever_invested_users,
+        plat_satisfaction_sum)``; the histogram of account trust has ``bins`` bins over
+        [0, 1]; ``satisfaction_sum`` is over users who ever invested,
+        ``plat_satisfaction_sum`` over each platform's holders (its rating).
     """
     hist = np.zeros(bins, np.int64)
     plat_trust = np.zeros(n_platforms)
     plat_holders = np.zeros(n_platforms, np.int64)
-    unused = np.zeros(n_platforms)
+    plat_satisfaction = np.zeros(n_platforms)
     count = 0
     trust_sum = 0.0
     trust_balance = 0.0
@@ -561,7 +483,7 @@ def account_summary(
             satisfaction_sum += satisfaction_[i]
         c, ts, tb, bs = _tally_user(
             i, platform, a, b, balance, g, prior_weight, hist, plat_trust, plat_holders,
-            unused, 0.0,
+            plat_satisfaction, satisfaction_[i],
         )  # fmt: skip
         count += c
         trust_sum += ts
@@ -579,6 +501,7 @@ def account_summary(
         invested,
         satisfaction_sum,
         ever,
+        plat_satisfaction,
     )
 
 

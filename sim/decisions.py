@@ -33,8 +33,8 @@ def decide_withdrawals(
     exit_share: np.ndarray | None = None,
     run_sensitivity: float = 0.0,
     market: Market | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Every slot's trust, who asks for money back, and what each user would say.
+) -> Requests:
+    """Who asks for money back, and what each user would say.
 
     A user withdraws the whole balance where trust is below their threshold (raised by
     ``run_sensitivity`` x the share of a platform's holders who left it last tick,
@@ -45,11 +45,10 @@ def decide_withdrawals(
     ``this_tick.crediting`` and books it (:func:`sim.operations.book_credit`).
 
     Returns:
-        ``(trust, users, slots, amounts)``: ``(n, K)`` trust and the requests.
+        ``(users, slots, amounts)``: the requests.
     """
     need = np.zeros(pop.n, dtype=bool)
     need[bernoulli_indices(rng, pop.n, routine_rate)] = True
-    trust = np.empty(pop.platform.shape, dtype=F32)
     if exit_share is None:
         exit_share = np.zeros(frozen.size)
     crediting = market.this_tick.crediting if market is not None else None
@@ -67,7 +66,6 @@ def decide_withdrawals(
         F32(run_sensitivity),
         need,
         routine_share,
-        trust,
         pop.opinion_platform,
         pop.opinion_trust,
         pop.fled_platform,
@@ -75,7 +73,7 @@ def decide_withdrawals(
     )
     if crediting is not None:
         book_credit(market, before, after)
-    return trust, users, slots, amounts
+    return users, slots, amounts
 
 
 def presence(market: Market, accepting: np.ndarray, size_visibility: float) -> np.ndarray:
@@ -92,7 +90,6 @@ def presence(market: Market, accepting: np.ndarray, size_visibility: float) -> n
 def choose_and_deposit(
     pop: Population,
     market: Market,
-    trust: np.ndarray,
     cfg: Config,
     rng: np.random.Generator,
     candidates: np.ndarray | None = None,
@@ -125,7 +122,6 @@ def choose_and_deposit(
     chosen, amounts, switch_users, switch_slots = accounts.choose_and_deposit(
         users,
         pop.platform,
-        trust,
         pop.a,
         pop.b,
         pop.institutional_trust,
@@ -175,7 +171,7 @@ def decide(
         rng: The users' generator.
     """
     pcfg = cfg.population
-    trust, users, slots, amounts = decide_withdrawals(
+    users, slots, amounts = decide_withdrawals(
         population,
         cfg.trust.prior_weight,
         pcfg.liquidity_need_rate,
@@ -189,7 +185,7 @@ def decide(
     unaware = np.flatnonzero(~population.aware)
     population.aware[unaware[bernoulli_indices(rng, unaware.size, pcfg.awareness_rate)]] = True
     _, platforms, deposits, (switch_users, switch_slots) = choose_and_deposit(
-        population, market, trust, cfg, rng
+        population, market, cfg, rng
     )
     per_platform = _receive(market, platforms, deposits)
     market.this_tick.flows.deposits += float(per_platform.sum())
@@ -217,9 +213,8 @@ def initial_deposits(
     """
     investors = rng.random(population.n) < cfg.population.initial_investor_share
     population.aware |= investors
-    trust = population.trust(cfg.trust.prior_weight)
     _, platforms, amounts, _ = choose_and_deposit(
-        population, market, trust, cfg, rng, candidates=investors
+        population, market, cfg, rng, candidates=investors
     )
     _receive(market, platforms, amounts)
     market.liabilities = population.liabilities(len(market))

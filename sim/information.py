@@ -27,6 +27,7 @@ from sim.config import LEVER_INDEX, TrustConfig
 from sim.market import Market
 from sim.network import SocialNetwork, random_neighbours
 from sim.population import F32, Population
+from sim.satisfaction import Outcomes
 from sim.wom import friedkin_johnsen_step, net_promoter
 
 DISCLOSURE = LEVER_INDEX["disclosure"]
@@ -41,6 +42,7 @@ def inform(
     enforced: list[int],
     news_reach: float,
     recovery_rate: float,
+    outcomes: Outcomes,
     rng: np.random.Generator,
     rumour_rng: np.random.Generator,
 ) -> None:
@@ -58,10 +60,13 @@ def inform(
         enforced: Platforms penalised or shut for fraud this tick (enforcement news).
         news_reach: Share of users the news reaches.
         recovery_rate: Share of a defaulted loan recovered (what a disclosure reports).
+        outcomes: This tick's account outcomes (step 8's, done in the same pass).
         rng: The information generator.
         rumour_rng: The rumours' generator.
     """
-    reached = gather_evidence(population, market, trust, enforced, news_reach, recovery_rate, rng)
+    reached = gather_evidence(
+        population, market, trust, enforced, news_reach, recovery_rate, outcomes, rng
+    )
     for rumour in market.rumours:
         if rumour.live:
             rumour.advance(market, population, network, trust.w_minus, rumour_rng)
@@ -105,6 +110,7 @@ def gather_evidence(
     enforced: list[int],
     news_reach: float,
     recovery_rate: float,
+    outcomes: Outcomes,
     rng: np.random.Generator,
 ) -> np.ndarray:
     """Good and bad evidence from this tick's outcomes and the public record, learned.
@@ -113,7 +119,9 @@ def gather_evidence(
     spreads them over the accounts with each user's reading noise and news exposure and
     adds them to the accounts' evidence (``a, b``, after forgetting; MODEL.md step 7).
     The public part also extends each platform's public record (``public_good``,
-    ``public_bad``), with the forgetting and weights of account evidence.
+    ``public_bad``), with the forgetting and weights of account evidence. The same pass
+    moves satisfaction by ``outcomes`` and finds the dissatisfied (``this_tick.unhappy``,
+    step 8).
 
     Returns:
         Who heard enforcement news.
@@ -152,7 +160,7 @@ def gather_evidence(
     no_news = np.zeros(pop.n, dtype=bool)
     reached = rng.random(pop.n, dtype=F32) < news_reach if enforced else no_news
     weight = t.disclosure_evidence * disclosure
-    accounts.evidence(
+    now.unhappy = accounts.evidence(
         pop.platform,
         uniforms,
         pop.literacy,
@@ -173,6 +181,12 @@ def gather_evidence(
         F32(t.forgetting_bad),
         F32(t.w_plus),
         F32(t.w_minus),
+        pop.balance,
+        now.user_loss,
+        outcomes.value,
+        outcomes.smoothing,
+        outcomes.threshold,
+        pop.satisfaction,
     )
     # The public record: the same public signals, read without a user's own noise.
     read = np.clip(signal, 0.0, 1.0)

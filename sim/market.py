@@ -98,6 +98,8 @@ class TickState:
         switches: Accounts users moved to a platform they prefer (step 3).
         wom_net: Word-of-mouth net score (step 6).
         crediting: The yield balances are owed (step 2), until step 3 credits it.
+        unhappy: ``(users, platforms)`` of the dissatisfied and the platform of their worst
+            account (found in step 6's pass; step 8 turns them into complaints).
         accounts: The account statistics of the indicators, tallied by step 8's pass
             (nothing changes users' accounts after it); ``None`` before step 8 runs.
     """
@@ -114,6 +116,7 @@ class TickState:
     switches: int = 0
     wom_net: float = 0.0
     crediting: Crediting | None = None
+    unhappy: tuple[np.ndarray, np.ndarray] = (np.empty(0, np.int64), np.empty(0, np.int64))
     accounts: Any = None
 
     @classmethod

@@ -61,11 +61,14 @@ class AccountSummary:
     invested_users: int
     satisfaction_sum: float
     ever_invested_users: int
+    platform_satisfaction_sum: np.ndarray
 
     @classmethod
     def of(cls, stats: tuple) -> "AccountSummary":
         """From :func:`sim.accounts.account_summary`'s tuple."""
-        count, trust_sum, trust_balance, balance_sum, hist, trust, holders, inv, sat, ever = stats
+        count, trust_sum, trust_balance, balance_sum, hist, trust, holders, inv, sat, ever, by = (
+            stats
+        )
         return cls(
             int(count),
             float(trust_sum),
@@ -77,6 +80,7 @@ class AccountSummary:
             int(inv),
             float(sat),
             int(ever),
+            by,
         )
 
     def quantile(self, q: float) -> float:

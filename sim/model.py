@@ -124,6 +124,7 @@ class TrustModel(mesa.Model):
             self.regulator.enforced,
             self.regulator.policy.news_reach,
             cfg.platforms.recovery_rate,
+            satisfaction.outcomes(market, cfg.population),  # 8's outcomes, in 6's pass
             rngs["information"],
             rngs["rumours"],
         )

@@ -93,9 +93,12 @@ class Population:
 
     def educate(self, rate: float, reached: np.ndarray | None = None) -> None:
         """Education raises literacy a share ``rate`` of the way to 1 (for ``reached`` users)."""
+        if reached is None:  # everyone: lit (1 - rate) + rate, in place (no temporaries)
+            self.literacy *= F32(1.0 - rate)
+            self.literacy += F32(rate)
+            return
         gain = F32(rate) * (F32(1.0) - self.literacy)
-        if reached is not None:
-            gain *= reached
+        gain *= reached
         self.literacy += gain
 
 

@@ -1,5 +1,10 @@
 """Step 8: satisfaction, complaints and published ratings.
 
+Satisfaction is moved in step 6's pass over the accounts (the one that reads them first
+after step 5; nothing it reads changes in between), with the per-platform outcome values
+of :func:`outcomes`; this module's step 8 turns the dissatisfied into complaints and the
+holders' satisfaction into ratings.
+
 An account's outcome this tick is ``delivery (1 - ux_weight + ux_weight ux)``: delivery is
 the share of the promise the platform kept (``paid_share``: 0 while withdrawals are
 stayed), times ``incident_delivery`` under an outage or breach and ``violation_delivery``
@@ -11,6 +16,8 @@ satisfaction is its exponential moving average. Dissatisfied users complain, mor
 when literate (they know the channel), so complaints point at the platforms that harm
 their users; ratings are the mean satisfaction of holders.
 """
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,6 +35,31 @@ def delivery(market: Market, cfg: PopulationConfig) -> np.ndarray:
     return market.paid_share * incident * violation
 
 
+@dataclass(frozen=True)
+class Outcomes:
+    """What step 6's pass needs to do step 8's outcomes on the way (see ``accounts.evidence``).
+
+    Attributes:
+        value: Outcome of an account at each platform this tick (delivered, made better by
+            user experience); 0 on a failed withdrawal.
+        smoothing: Share of the way satisfaction moves to this tick's outcome.
+        threshold: Outcome below which a user is dissatisfied.
+    """
+
+    value: np.ndarray
+    smoothing: np.float32
+    threshold: np.float32
+
+
+def outcomes(market: Market, cfg: PopulationConfig) -> Outcomes:
+    """This tick's outcome of an account at each platform: ``delivery (1 - u + u ux)``."""
+    ux = market.lever("user_experience")
+    value = delivery(market, cfg) * (1.0 - cfg.ux_weight + cfg.ux_weight * ux)
+    return Outcomes(
+        value.astype(np.float64), F32(cfg.satisfaction_smoothing), F32(cfg.complaint_threshold)
+    )
+
+
 def update_satisfaction(
     pop: Population,
     market: Market,
@@ -35,31 +67,36 @@ def update_satisfaction(
     prior_weight: float,
     rng: np.random.Generator,
 ) -> None:
-    """Update satisfaction in place; write complaints, ratings and holders per platform.
+    """Complaints, ratings and holders per platform, from this tick's outcomes.
 
-    The same pass tallies the account statistics of the indicators (``this_tick.accounts``).
+    Satisfaction itself was moved in step 6's pass over the accounts, which also found the
+    dissatisfied (``this_tick.unhappy``). The pass that tallies the indicators' account
+    statistics (``this_tick.accounts``) also sums holders' satisfaction for the ratings.
     """
     now = market.this_tick
-    unhappy, worst, market.rating, market.holders, summary = accounts.satisfaction(
-        pop.platform,
-        pop.balance,
-        now.failed,
-        now.user_loss,
-        delivery(market, cfg),
-        market.lever("user_experience").astype(F32),
-        F32(cfg.ux_weight),
-        F32(cfg.satisfaction_smoothing),
-        F32(cfg.complaint_threshold),
-        pop.satisfaction,
-        market.rating,
-        pop.a,
-        pop.b,
-        pop.institutional_trust,
-        F32(prior_weight),
-        QUANTILE_BINS,
-        pop.ever_invested,
-    )
+    unhappy, worst = now.unhappy
     # Of the dissatisfied, the literate complain more (they know the channel).
     complains = rng.random(unhappy.size) < cfg.complaint_prob * pop.literacy[unhappy]
     market.complaints = np.bincount(worst[complains], minlength=len(market))
-    now.accounts = AccountSummary.of(summary)
+    summary = AccountSummary.of(
+        accounts.account_summary(
+            pop.platform,
+            pop.a,
+            pop.b,
+            pop.balance,
+            pop.institutional_trust,
+            F32(prior_weight),
+            QUANTILE_BINS,
+            len(market),
+            pop.satisfaction,
+            pop.ever_invested,
+        )
+    )
+    held = summary.platform_holders > 0
+    market.rating = np.where(
+        held,
+        summary.platform_satisfaction_sum / np.maximum(summary.platform_holders, 1),
+        market.rating,
+    )
+    market.holders = summary.platform_holders
+    now.accounts = summary

@@ -60,3 +60,16 @@ def test_same_generator_same_population(pop_cfg):
     b = init_population(cfg, np.random.default_rng(5))
     for f in dataclasses.fields(Population):
         np.testing.assert_array_equal(getattr(a, f.name), getattr(b, f.name))
+
+
+def test_education_moves_literacy_a_share_of_the_way_to_one(drawn):
+    pop = dataclasses.replace(drawn, literacy=drawn.literacy.copy())
+    before = pop.literacy.astype(np.float64)
+    pop.educate(0.2)
+    np.testing.assert_allclose(pop.literacy, before + 0.2 * (1.0 - before), atol=1e-6)
+    assert pop.literacy.dtype == np.float32 and (pop.literacy <= 1.0).all()
+    reached = np.arange(pop.n) % 2 == 0
+    before = pop.literacy.astype(np.float64)
+    pop.educate(0.5, reached)
+    expected = np.where(reached, before + 0.5 * (1.0 - before), before)
+    np.testing.assert_allclose(pop.literacy, expected, atol=1e-6)

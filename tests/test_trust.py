@@ -305,7 +305,8 @@ def test_nudge_directions():
 @settings(max_examples=50, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_evidence_pass_is_the_documented_evidence_then_update_evidence(seed):
-    """sim.accounts.evidence = the evidence of its docstring, learned by update_evidence."""
+    """sim.accounts.evidence = its docstring's evidence, learned by update_evidence, and
+    step 8's outcomes: satisfaction and the dissatisfied with their worst platform."""
     from sim import accounts
     from sim.accounts import SQRT12
 
@@ -333,12 +334,36 @@ def test_evidence_pass_is_the_documented_evidence_then_update_evidence(seed):
     good, bad = np.where(held, good, 0.0), np.where(held, bad, 0.0)
     expected_a, expected_b = a.astype(np.float64), b.astype(np.float64)
     update_evidence(expected_a, expected_b, good, bad, lam, lam_bad, wp, wm)
-    accounts.evidence(
+    # Step 8's outcomes, done in the same pass, also in numpy.
+    balance = rng.random((n, k)) * 100.0 * held
+    user_loss = np.where(rng.random(n) < 0.1, 5.0, 0.0)
+    value = rng.random(n_plat)
+    satisfaction = rng.random(n, dtype=f32)
+    smoothing, threshold = f32(0.3), f32(0.5)
+    out = np.where(failed, 0.0, value[p])
+    held_money = np.where(held, balance + failed, 0.0)
+    total = held_money.sum(axis=1)
+    moved = (total > 0) | (user_loss > 0)
+    outcome = np.where(
+        user_loss > 0,
+        0.0,
+        np.divide((held_money * out).sum(axis=1), total, out=np.zeros(n), where=total > 0),
+    )
+    expected_sat = np.where(
+        moved, satisfaction + smoothing * (outcome - satisfaction), satisfaction
+    )
+    worst = np.where(held, out, np.inf).argmin(axis=1)
+    unhappy = np.flatnonzero(moved & (outcome < threshold) & held.any(axis=1))
+    users, platforms = accounts.evidence(
         platform, uniforms, literacy, noise, good_base, bad_base, weight, signal, news,
         reached, g, failed, own, fail_ev, a, b, lam, lam_bad, wp, wm,
+        balance, user_loss, value, smoothing, threshold, satisfaction,
     )  # fmt: skip
     np.testing.assert_allclose(a, expected_a, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(b, expected_b, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(satisfaction, expected_sat, atol=1e-5)
+    np.testing.assert_array_equal(users, unhappy)
+    np.testing.assert_array_equal(platforms, platform[unhappy, worst[unhappy]])
 
 
 @settings(max_examples=100, deadline=None)

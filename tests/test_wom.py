@@ -192,3 +192,59 @@ def test_isolated_users_feel_only_their_anchor():
     anchor = np.full(32, 0.2)
     friedkin_johnsen_step(weights, x, 0.5, 0.25, anchor, uniform=True)
     np.testing.assert_allclose(x[30:], 0.8 + 0.25 * (0.2 - 0.8))
+
+
+# --- word of mouth (the kernel of sim.accounts) ----------------------------------------------
+
+
+def _wom(listeners, speakers, platform, opinion_platform, opinion_trust, fled, a, b):
+    from sim import accounts
+
+    n = platform.shape[0]
+    tip_platform = np.full(n, -1, np.int64)
+    tip_trust = np.zeros(n, np.float32)
+    aware = np.zeros(n, bool)
+    said = accounts.word_of_mouth(
+        np.asarray(listeners, np.int64),
+        np.asarray(speakers, np.int32),
+        platform,
+        opinion_platform,
+        opinion_trust,
+        fled,
+        np.float32(2.0),  # weight
+        np.float32(1.0),  # panic weight
+        np.float32(1.0),  # w_plus
+        np.float32(2.5),  # w_minus
+        a,
+        b,
+        tip_platform,
+        tip_trust,
+        aware,
+    )
+    return said, tip_platform, tip_trust, aware
+
+
+def test_word_of_mouth_is_evidence_for_holders_and_a_tip_for_others():
+    platform = np.array([[5, -1], [5, 7], [-1, -1], [7, -1]], np.int32)
+    opinion_platform = np.array([5, 5, -1, 7], np.int32)
+    opinion_trust = np.array([0.8, 0.6, 0.0, 0.3], np.float32)
+    fled = np.array([-1, -1, -1, 7], np.int32)  # user 3 asked all their money back from 7
+    a, b = np.zeros((4, 2), np.float32), np.zeros((4, 2), np.float32)
+    # 0 hears 1 (platform 5 at 0.6); 1 hears 2 (nothing to say); 2 hears 3 (fled 7).
+    said, tip_p, tip_t, aware = _wom(
+        [0, 1, 2], [1, 2, 3], platform, opinion_platform, opinion_trust, fled, a, b
+    )
+    np.testing.assert_allclose(said, [0.6, 0.0])  # speakers with nothing to say say nothing
+    # A holder learns it at once: w+ x weight x t good, w- x weight x (1 - t) bad.
+    np.testing.assert_allclose(a[0], [1.0 * 2.0 * 0.6, 0.0], rtol=1e-6)
+    np.testing.assert_allclose(b[0], [2.5 * 2.0 * 0.4, 0.0], rtol=1e-6)
+    assert not a[1].any() and not b[1].any()
+    # A non-holder keeps it as a tip (trust 0 for a platform the speaker fled).
+    assert tip_p[2] == 7 and tip_t[2] == 0.0
+    assert aware.tolist() == [True, False, True, False]
+    # A holder told that the speaker fled takes the panic evidence as well.
+    platform[2] = [7, -1]
+    a, b = np.zeros((4, 2), np.float32), np.zeros((4, 2), np.float32)
+    _wom([2], [3], platform, opinion_platform, opinion_trust, fled, a, b)
+    np.testing.assert_allclose(b[2], [2.5 * (2.0 * 1.0 + 1.0), 0.0], rtol=1e-6)
+    np.testing.assert_allclose(a[2], [0.0, 0.0])
