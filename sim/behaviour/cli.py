@@ -132,6 +132,7 @@ def generate(options: Options) -> RunStats:
         ConfigError: A config the schema refuses.
     """
     started = time.perf_counter()
+    commit = git_commit()  # before the page and figures it writes count as changes
     size = (f"population.n_users={options.users}", f"ticks={options.ticks}")
     seeds = list(range(options.seeds))
     indicators = studies.INDICATORS
@@ -205,7 +206,7 @@ def generate(options: Options) -> RunStats:
     report = page.Report(
         command=options.command,
         date=datetime.date.today().isoformat(),
-        commit=git_commit(),
+        commit=commit,
         users=options.users,
         ticks=options.ticks,
         seeds=seeds,
