@@ -58,6 +58,8 @@ def biggest(model: TrustModel) -> int:
 # --- validation: one bad value per type names scenario.events[i].<param> ----------------------
 
 BAD_PARAMETERS = [
+    ("orderly_exit", {"rate": 1.5}, "rate"),
+    ("orderly_exit", {"duration": 0}, "duration"),
     ("platform_entry", {"count": 0}, "count"),
     ("platform_entry", {"strategy": "moonshot"}, "strategy"),
     ("platform_entry", {"fraud_share": 1.5}, "fraud_share"),
@@ -121,6 +123,7 @@ GOOD_SPECS = {
     "self_regulation": {},
     "legal_lag": {},
     "rumour": {},
+    "orderly_exit": {"rate": 0.1, "duration": 5},
 }
 
 
