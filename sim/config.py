@@ -10,6 +10,7 @@ before anything is built. Time is in weekly ticks; rates called ``annual`` are p
 """
 
 import dataclasses
+import datetime
 import math
 import os
 from dataclasses import dataclass, field
@@ -331,6 +332,23 @@ class EntryConfig:
 
 
 @dataclass
+class CalibrationConfig:
+    """Comparison of a run with a real record (``sim/calibration.py``; issue: calibration).
+
+    With a ``target``, the run's ``summary.json`` gets the distance between the model and
+    the record, and a sweep's task returns it (the ``calibrate`` sweeper minimises it).
+    """
+
+    target: str = field(default="", metadata={"choices": ("", "china_p2p")})
+    start: str = field(default="2013-01-01", metadata={"doc": "date of tick 1 (ISO)"})
+    platform_scale: float = _pos(10.0, "real platforms one model platform stands for")
+    fit_until: str = field(
+        default="2020-12-31", metadata={"doc": "last record date the distance uses (ISO)"}
+    )
+    distance: str = field(default="rmse_log", metadata={"choices": ("rmse_log", "nrmse")})
+
+
+@dataclass
 class OutputConfig:
     """What a run writes besides its tables."""
 
@@ -368,6 +386,7 @@ class Config:
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     adaptation: AdaptationConfig = field(default_factory=AdaptationConfig)
     entry: EntryConfig = field(default_factory=EntryConfig)
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     model: str = field(default="trustsim", metadata={"choices": ("trustsim", "ishigami")})
     ishigami: IshigamiConfig = field(default_factory=IshigamiConfig)
@@ -465,6 +484,12 @@ def _check_relations(cfg: Config) -> None:
             raise ConfigError(f"platforms.mix.{name}", weight, "a weight >= 0")
     if sum(plat.mix.values()) <= 0:
         raise ConfigError("platforms.mix", dict(plat.mix), "at least one positive weight")
+    for key in ("start", "fit_until"):
+        value = getattr(cfg.calibration, key)
+        try:
+            datetime.date.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"calibration.{key}", value, "a date YYYY-MM-DD") from None
 
 
 def validate(cfg: Config) -> Config:
