@@ -270,6 +270,7 @@ class RegulatorConfig:
     max_tightening: float = _pos(4.0, "cap on the adaptive multiplier", lo=1.0, open_lo=False)
     # Entry barriers (seed 2.2, 5.5), read by endogenous entry (``entry.enabled``).
     entry_open: bool = True
+    exit_rate: float = _p(0.05, doc="weekly chance an open platform is told to leave (exit policy)")
     capital_requirement: float = _pos(
         1.0, "entrants' minimum capital, a multiple of the standard capital", lo=1.0, open_lo=False
     )

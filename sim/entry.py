@@ -97,16 +97,21 @@ def fraud_return(
     """Annual return on capital a fraudulent entrant expects.
 
     It diverts ``drawdown x (1 - custody) x deposits`` a week for the weeks it expects to
-    go uncaught (:func:`weeks_uncaught`) and loses its capital if caught within its
-    horizon; less the registration cost, per year of the horizon.
+    go uncaught (:func:`weeks_uncaught`), pays the fixed cost of the rules while it
+    operates (as every operating platform does, step 2), and loses its capital if caught
+    within its horizon; less the registration cost, per year of the horizon.
     """
     if capital <= 0:
         return -math.inf
     weeks = horizon * WEEKS_PER_YEAR
     hazard = detection_hazard(policy, sandbox)
     caught = 1.0 - (1.0 - hazard) ** weeks
-    take = drawdown * (1.0 - custody) * deposits * weeks_uncaught(hazard, weeks)
-    return (take - capital * caught) / (capital * horizon) - policy.registration_cost / horizon
+    alive = weeks_uncaught(hazard, weeks)
+    take = drawdown * (1.0 - custody) * deposits * alive
+    rules = policy.compliance_cost * capital * alive / WEEKS_PER_YEAR
+    return (take - rules - capital * caught) / (capital * horizon) - (
+        policy.registration_cost / horizon
+    )
 
 
 class MarketStructure:

@@ -61,6 +61,11 @@ def test_supervision_and_custody_lower_what_a_fraud_expects():
     weeks = 2.0 * 52
     expected = 0.01 * 500.0 * weeks / (10.0 * 2.0)
     assert entry.fraud_return(*args, lax, 0.01, 0.0, 2.0, False) == pytest.approx(expected)
+    # The fixed cost of the rules is paid while it operates.
+    costly = RegulatorConfig(inspection_rate=0.0, compliance_cost=0.5)
+    assert entry.fraud_return(*args, costly, 0.01, 0.0, 2.0, False) == pytest.approx(
+        expected - 0.5 * weeks / 52 / 2.0
+    )
     # A sandbox's monitoring finds frauds sooner.
     some = RegulatorConfig(inspection_rate=0.01)
     assert entry.fraud_return(*args, some, 0.01, 0.0, 2.0, True) < entry.fraud_return(
@@ -163,7 +168,7 @@ def test_an_exit_drive_runs_platforms_off_in_order(compose_cfg):
     cfg = compose_cfg("platforms.count=200", n_users=400, ticks=12, seed=0)
     events = [
         {"tick": 3, "type": "orderly_exit", "rate": 0.2, "duration": 2},
-        {"tick": 10, "type": "orderly_exit", "rate": 1.0},
+        {"tick": 10, "type": "orderly_exit", "all": True},
     ]
     model = with_events(cfg, *events)
     open_before = int(model.market.is_open.sum())

@@ -200,25 +200,30 @@ class RegistrationDeadline(Event):
 class OrderlyExit(Event):
     """Exit becomes the policy: open platforms are run off in order (seed 2.2, 2.4).
 
-    From ``tick`` on, each open platform is told to leave with chance ``rate`` a tick (1:
-    all of them at once), for ``duration`` ticks or, if omitted, to the end. A solvent one
-    leaves as a going concern (status ``exited``), an insolvent one is wound down in order.
-    China's 2019 policy making exit the main direction for P2P lenders is one such drive.
+    From ``tick`` on, each open platform is told to leave with chance ``rate`` a tick
+    (default: the regulator's ``exit_rate`` when the drive starts), for ``duration`` ticks
+    or, if omitted, to the end; ``all: true`` closes every open platform at once. A solvent
+    one leaves as a going concern (status ``exited``), an insolvent one is wound down in
+    order. China's 2019 policy making exit the main direction for P2P lenders is such a
+    drive, and its regulator's "none left" of November 2020 the ``all`` case.
     """
 
     type_name: ClassVar[str] = "orderly_exit"
-    rate: float = 0.05
+    rate: float | None = None
     duration: int | None = None
+    all: bool = False
 
     def check(self, key: str) -> None:  # noqa: D102
-        check_range(f"{key}.rate", self.rate, 0.0, 1.0)
+        if self.rate is not None:
+            check_range(f"{key}.rate", self.rate, 0.0, 1.0)
         if self.duration is not None:
             check_range(f"{key}.duration", self.duration, 1)
 
     def apply(self, ctx: EventContext) -> None:  # noqa: D102
         until = None if self.duration is None else self.tick + self.duration - 1
+        rate = 1.0 if self.all else (ctx.policy.exit_rate if self.rate is None else self.rate)
         # A new drive replaces a running one; the timeline runs it from this tick on.
-        ctx.start("orderly_exit", ExitDrive(self.rate, until))
+        ctx.start("orderly_exit", ExitDrive(rate, until))
 
 
 @dataclass
