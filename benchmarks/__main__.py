@@ -28,6 +28,8 @@ BENCHMARKS = (
     "tick_phases",
     "sweep_speedup",
     "report_speed",
+    "platforms_5k",
+    "china_p2p",
     "memory_1m",
 )
 

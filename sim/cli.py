@@ -18,13 +18,15 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from sim import exits
+from sim.calibration import stored_distance
 from sim.compose import CONF_DIR, to_config
 from sim.config import ConfigError
 from sim.runner import is_complete, record_failure, run_simulation
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
-def _run(cfg: DictConfig) -> None:
+def _run(cfg: DictConfig) -> float | None:
+    """One run; returns its calibration distance, if it has a target (for the sweeper)."""
     hydra_cfg = HydraConfig.get()
     sweeping = hydra_cfg.mode == RunMode.MULTIRUN
     out = Path(hydra_cfg.runtime.output_dir)
@@ -34,7 +36,7 @@ def _run(cfg: DictConfig) -> None:
         exits.STARTED.set()
         if sweeping and is_complete(out, config):
             print(f"trustsim: {out} already holds this run; skipped")
-            return
+            return stored_distance(out)
         summary = run_simulation(config, out)
     except ConfigError as err:
         if sweeping:
@@ -50,7 +52,7 @@ def _run(cfg: DictConfig) -> None:
         raise
     if config.model == "ishigami":
         print(f"trustsim: ishigami = {summary['final']['ishigami']:.6g}; outputs in {out}")
-        return
+        return None
     final = summary["final"]
     print(
         f"trustsim: {config.scenario.name} seed={config.seed}: {config.ticks} ticks in "
@@ -58,6 +60,11 @@ def _run(cfg: DictConfig) -> None:
         f"platforms_active={final['platforms_active']:.0f}\n"
         f"trustsim: outputs written to {out}"
     )
+    fitted = summary.get("calibration")
+    if fitted is None:
+        return None
+    print(f"trustsim: distance to the {fitted['target']} record = {fitted['distance']}")
+    return fitted["distance"]
 
 
 def _remove_if_empty(folder: Path) -> None:

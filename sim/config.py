@@ -10,6 +10,7 @@ before anything is built. Time is in weekly ticks; rates called ``annual`` are p
 """
 
 import dataclasses
+import datetime
 import math
 import os
 from dataclasses import dataclass, field
@@ -267,6 +268,24 @@ class RegulatorConfig:
     adapt_gain: float = _pos(3.0, "tightening per unit of relative excess", open_lo=False)
     adapt_smoothing: float = _p(0.1, doc="weight of this tick in the violation-rate average")
     max_tightening: float = _pos(4.0, "cap on the adaptive multiplier", lo=1.0, open_lo=False)
+    # Entry barriers (seed 2.2, 5.5), read by endogenous entry (``entry.enabled``).
+    entry_open: bool = True
+    exit_rate: float = _p(0.05, doc="weekly chance an open platform is told to leave (exit policy)")
+    capital_requirement: float = _pos(
+        1.0, "entrants' minimum capital, a multiple of the standard capital", lo=1.0, open_lo=False
+    )
+    registration_cost: float = _pos(
+        0.0, "one-off cost of registering or licensing, share of capital", lo=0.0, open_lo=False
+    )
+    entry_screening: float = _p(0.0, doc="chance licensing refuses a fraudulent applicant")
+    compliance_cost: float = _pos(
+        0.0, "annual fixed cost of meeting the rules, share of capital", lo=0.0, open_lo=False
+    )
+    entry_sandbox: bool = False
+    sandbox_exposure_cap: float = _p(0.01, doc="sandboxed platform's cap, share of the market")
+    sandbox_monitoring: float = _p(0.3, doc="inspection chance per tick in the sandbox")
+    sandbox_disclosure: float = _p(0.8, doc="disclosure lever enforced in the sandbox")
+    sandbox_duration: int = _count(52, doc="ticks in the sandbox before the graduation review")
 
 
 @dataclass
@@ -291,6 +310,43 @@ class AdaptationConfig:
     mutation_rate: float = _p(0.1, doc="chance a lever mutates after a round")
     mutation_sd: float = _pos(0.05, "sd of a lever mutation", lo=0.0, open_lo=False)
     switch_cost: float = _p(0.002, doc="cost of switching strategy, share of liabilities")
+
+
+@dataclass
+class EntryConfig:
+    """Endogenous entry and exit of platforms (MODEL.md: market entry and exit; step 9).
+
+    Potential entrants arrive each tick; each enters if the return it expects on its
+    capital beats its own hurdle. The regulator's barriers are in ``regulator``.
+    """
+
+    enabled: bool = False
+    pool: float = _pos(1.0, "honest potential entrants per tick", lo=0.0, open_lo=False)
+    fraud_pool: float = _pos(0.3, "fraudulent potential entrants per tick", lo=0.0, open_lo=False)
+    hurdle: float = _pos(0.3, "median annual return on capital an entrant requires", lo=-10.0)
+    spread: float = _pos(0.15, "spread of hurdles across potential entrants (logistic scale)")
+    horizon: float = _pos(2.0, "years an entrant plans over", lo=0.0)
+    memory: float = _p(0.05, doc="weight of this tick in the smoothed signals entrants read")
+    exit_loss: float = _pos(0.1, "annual loss on capital at which a platform exits", lo=0.0)
+    exit_min_age: int = _count(26, lo=1, doc="ticks before an entrant considers exit")
+    abscond: float = _p(0.5, doc="chance per tick a fraud absconds once inflows fall short")
+
+
+@dataclass
+class CalibrationConfig:
+    """Comparison of a run with a real record (``sim/calibration.py``; issue: calibration).
+
+    With a ``target``, the run's ``summary.json`` gets the distance between the model and
+    the record, and a sweep's task returns it (the ``calibrate`` sweeper minimises it).
+    """
+
+    target: str = field(default="", metadata={"choices": ("", "china_p2p")})
+    start: str = field(default="2013-01-01", metadata={"doc": "date of tick 1 (ISO)"})
+    platform_scale: float = _pos(10.0, "real platforms one model platform stands for")
+    fit_until: str = field(
+        default="2020-12-31", metadata={"doc": "last record date the distance uses (ISO)"}
+    )
+    distance: str = field(default="rmse_log", metadata={"choices": ("rmse_log", "nrmse")})
 
 
 @dataclass
@@ -330,6 +386,8 @@ class Config:
     regulator: RegulatorConfig = field(default_factory=RegulatorConfig)
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     adaptation: AdaptationConfig = field(default_factory=AdaptationConfig)
+    entry: EntryConfig = field(default_factory=EntryConfig)
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     model: str = field(default="trustsim", metadata={"choices": ("trustsim", "ishigami")})
     ishigami: IshigamiConfig = field(default_factory=IshigamiConfig)
@@ -427,6 +485,12 @@ def _check_relations(cfg: Config) -> None:
             raise ConfigError(f"platforms.mix.{name}", weight, "a weight >= 0")
     if sum(plat.mix.values()) <= 0:
         raise ConfigError("platforms.mix", dict(plat.mix), "at least one positive weight")
+    for key in ("start", "fit_until"):
+        value = getattr(cfg.calibration, key)
+        try:
+            datetime.date.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"calibration.{key}", value, "a date YYYY-MM-DD") from None
 
 
 def validate(cfg: Config) -> Config:

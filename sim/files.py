@@ -3,7 +3,8 @@
 A run folder holds :data:`TIMESERIES`, :data:`PLATFORMS`, :data:`EVENTS`,
 :data:`FIGURE` and, written last as its completion mark, :data:`SUMMARY` (or
 :data:`STATUS` if the run failed). A sweep folder holds one run folder per job, plus
-:data:`SWEEP` (job count and start time) and, for a sampling design, :data:`DESIGN`.
+:data:`SWEEP` (job count and start time) and, for a sampling design, :data:`DESIGN`; a
+calibration adds :data:`CALIBRATION`, :data:`TRIALS`, :data:`STUDY` and :data:`FAN_CHART`.
 """
 
 TIMESERIES = "timeseries.parquet"
@@ -15,3 +16,8 @@ STATUS = "status.json"
 
 SWEEP = "sweep.json"
 DESIGN = "design.json"
+
+CALIBRATION = "calibration.json"
+TRIALS = "trials.parquet"
+STUDY = "study.db"
+FAN_CHART = "calibration.png"

@@ -7,7 +7,7 @@ Two identities hold every tick (tested in ``tests/test_ledger.py``):
   ``d(balances) = deposits - withdrawals - user_losses + interest_credited - fees
   - default_passthrough``.
 * platforms: ``d(cash + loans) = deposits - withdrawals + loan_interest
-  - default_losses - lever_costs - penalties - fraud_diverted - misconduct_losses
+  - default_losses - lever_costs - compliance_costs - penalties - fraud_diverted - misconduct_losses
   - violation_harm - fire_sale_losses - liquidation_losses - equity_distributed
   + capital_injected``.
 """
@@ -29,6 +29,7 @@ class TickFlows:
     loan_interest: float = 0.0
     default_losses: float = 0.0
     lever_costs: float = 0.0
+    compliance_costs: float = 0.0
     penalties: float = 0.0
     fraud_diverted: float = 0.0
     misconduct_losses: float = 0.0
@@ -72,6 +73,7 @@ class TickFlows:
             + self.loan_interest
             - self.default_losses
             - self.lever_costs
+            - self.compliance_costs
             - self.penalties
             - self.fraud_diverted
             - self.misconduct_losses

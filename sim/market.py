@@ -176,6 +176,15 @@ _ARRAYS: dict[str, tuple[Any, Any]] = {
     "rating": (np.float64, 0.0),
     "complaints": (np.int64, 0),
     "holders": (np.int64, 0),
+    # Market structure (step 9, sim.entry): the owners' capital, the tick of entry, the
+    # smoothed annual profit on capital, last tick's equity and liabilities, and the change
+    # of liabilities over last tick.
+    "capital_in": (np.float64, 0.0),
+    "entered": (np.int64, 0),
+    "profit_rate": (np.float64, 0.0),
+    "equity_mark": (np.float64, 0.0),
+    "liability_mark": (np.float64, 0.0),
+    "liability_change": (np.float64, 0.0),
 }
 
 
@@ -242,11 +251,14 @@ class Market:
         base_default: float,
         rng: np.random.Generator,
         status: Status = Status.ACTIVE,
+        capital: float | None = None,
     ) -> int:
         """A platform playing ``strategy`` with its own jitter of the levers; its row.
 
-        Its rating starts at the market's (users know nothing of it yet).
+        Its rating starts at the market's (users know nothing of it yet). Its owners bring
+        ``capital`` (default: the market's standard capital).
         """
+        capital = self.capital if capital is None else capital
         spec = self.cfg.strategies[strategy]
         levers = np.array([getattr(spec, lever) for lever in LEVERS])
         levers = np.clip(levers + rng.normal(0.0, self.cfg.lever_jitter, len(LEVERS)), 0.0, 1.0)
@@ -258,11 +270,14 @@ class Market:
             base_default=base_default,
             fraudulent=fraudulent,
             status=CODE[Status(status)],
-            cash=self.capital,
+            cash=capital,
             rating=rating,
+            capital_in=capital,
+            entered=self.tick,
+            equity_mark=capital,
         )
         if self.tick > 0:  # an entrant's owners bring its capital into the market
-            self.this_tick.flows.capital_injected += self.capital
+            self.this_tick.flows.capital_injected += capital
         for name, value in row.items():
             setattr(self, name, np.append(getattr(self, name), value))
         self.levers = np.vstack([self.levers, levers[None, :]])

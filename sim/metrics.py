@@ -254,6 +254,20 @@ metric("platforms_wound_down")(_count_status(Status.WOUND_DOWN))
 metric("platforms_exited")(_count_status(Status.EXITED))
 
 
+@metric("platforms_entered")
+def platforms_entered(s: State) -> float:
+    """Platforms that have entered after tick 0 so far (scheduled and endogenous)."""
+    return int((s.market.entered > 0).sum())
+
+
+@metric("entrant_fraud_share")
+def entrant_fraud_share(s: State) -> float:
+    """Share of frauds among the platforms that entered after tick 0 (NaN before any)."""
+    entrants = s.market.entered > 0
+    n = int(entrants.sum())
+    return float(s.market.fraudulent[entrants].sum()) / n if n else float("nan")
+
+
 @metric("violation_rate")
 def violation_rate(s: State) -> float:
     """Share of the platforms that operated this tick that violated the rules."""

@@ -11,6 +11,7 @@ from sim import decisions, information, operations, satisfaction, withdrawals
 from sim.adaptation import Adapter, FermiImitation
 from sim.agents import Platform, Regulator, User
 from sim.config import Config, validate
+from sim.entry import MarketStructure
 from sim.events import EventContext, Timeline, parse_events
 from sim.market import create_market
 from sim.metrics import Recorder
@@ -81,6 +82,11 @@ class TrustModel(mesa.Model):
         # Step 9: callables (market, rng) run every ``adaptation.every`` ticks when
         # enabled; Fermi imitation by default, and a hook for other adaptation rules.
         self.adapters: list[Adapter] = [FermiImitation(cfg.adaptation, self.market)]
+        self.structure = (
+            MarketStructure(cfg, self.market, self.regulator.policy, self.resolver)
+            if cfg.entry.enabled
+            else None
+        )
         self.recorder = Recorder(pop, self.market, self.regulator, cfg.trust.prior_weight)
         self.datacollector = self.recorder.datacollector
         self.recorder.record(self)
@@ -107,6 +113,8 @@ class TrustModel(mesa.Model):
         cfg, pop, market, rngs = self.cfg, self.population, self.market, self.rngs
         market.start_tick()
         self.timeline.advance(self.events)  # 1 scenario events (sim.events)
+        if self.structure is not None:  # 1 entry and exit, from last tick's signals
+            self.structure.act(rngs["entry"])
         self._add_platform_agents()
         operations.operate(  # 2
             market, pop, cfg, self.regulator.expected_penalty(), rngs["platforms"]
@@ -134,6 +142,8 @@ class TrustModel(mesa.Model):
         if cfg.adaptation.enabled and market.tick % cfg.adaptation.every == 0:  # 9
             for adapter in self.adapters:
                 adapter(market, rngs["adaptation"])
+        if self.structure is not None:  # 9: the signals entrants read next tick
+            self.structure.observe()
         self.recorder.record(self)  # 10 (sim.metrics)
 
     def run(self, ticks: int | None = None, progress: Callable[[int], None] | None = None) -> None:

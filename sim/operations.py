@@ -54,7 +54,9 @@ def operate(
     draws = rng.random((order.size, 4))
     passthrough = np.zeros(len(market))
     if order.size:
-        passthrough[order] = _run_books(market, order, draws, pcfg, expected_penalty)
+        passthrough[order] = _run_books(
+            market, order, draws, pcfg, expected_penalty, market.policy.compliance_cost
+        )
     _credit(market, passthrough, pcfg)
 
 
@@ -64,6 +66,7 @@ def _run_books(
     draws: np.ndarray,
     pcfg: PlatformsConfig,
     expected_penalty: float,
+    compliance_cost: float = 0.0,
 ) -> np.ndarray:
     """The books of the platforms ``order`` with their ``draws``; loan losses users bear."""
     flows = market.this_tick.flows
@@ -94,6 +97,12 @@ def _run_books(
     cost = np.minimum(cash, annual_cost * liabilities / WEEKS_PER_YEAR)
     cash = cash - cost
     flows.lever_costs += float(cost.sum())
+    # The fixed cost of meeting the rules (registration, custody bank, audits; seed 2.2),
+    # a share of the owners' capital a year: it does not shrink with the business.
+    if compliance_cost > 0:
+        fixed = np.minimum(cash, compliance_cost * market.capital_in[order] / WEEKS_PER_YEAR)
+        cash = cash - fixed
+        flows.compliance_costs += float(fixed.sum())
     # Incidents (seed 7.2, 7.4): risk management prevents outages and breaches,
     # compliance prevents misconduct.
     market.outage[order] = market.forced_outage[order] | (

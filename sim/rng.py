@@ -19,6 +19,7 @@ STREAMS = (
     "events",
     "adaptation",
     "rumours",
+    "entry",  # appended: the streams before it are unchanged (spawn keys by position)
 )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim import __version__
+from sim import __version__, calibration
 from sim.config import Config, config_dict
 from sim.files import EVENTS, FIGURE, PLATFORMS, STATUS, SUMMARY, TIMESERIES
 from sim.output import (
@@ -110,6 +110,8 @@ def run_simulation(cfg: Config, out_dir: str | Path) -> dict[str, Any]:
         "aggregate": _aggregates(timeseries) if cfg.model == "trustsim" else {},
         "config": config,
     }
+    if cfg.calibration.target and cfg.model == "trustsim":
+        summary["calibration"] = calibration.evaluate(timeseries, cfg.calibration)
     write_json(out / SUMMARY, summary)
     return summary
 

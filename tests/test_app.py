@@ -562,3 +562,13 @@ def test_page_in_a_browser(app_url):
         finally:
             browser.close()
     print(f"browser part took {time.monotonic() - started:.1f} s")
+
+
+@pytest.mark.parametrize("scenario", ["china_p2p_2013_2020", "china_p2p_early_rules"])
+def test_china_scenarios_run_on_the_page_with_their_experiment(scenario):
+    """Picked on the page, a China P2P scenario gets its world: 416 weeks, entry on."""
+    cfg = page_config(scenario_name=scenario, n_users=500)
+    experiment = compose_config(["+experiment=china_p2p", f"scenario={scenario}"])
+    assert cfg.ticks == experiment.ticks == 416
+    assert cfg.entry == experiment.entry and cfg.entry.enabled
+    assert cfg.population.n_users == 500  # the page's own number wins

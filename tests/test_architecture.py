@@ -25,6 +25,7 @@ MODEL_ATTRIBUTES = {
     "timeline",
     "events",
     "adapters",
+    "structure",
     "recorder",
     "datacollector",
 }

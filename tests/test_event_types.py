@@ -58,6 +58,8 @@ def biggest(model: TrustModel) -> int:
 # --- validation: one bad value per type names scenario.events[i].<param> ----------------------
 
 BAD_PARAMETERS = [
+    ("orderly_exit", {"rate": 1.5}, "rate"),
+    ("orderly_exit", {"duration": 0}, "duration"),
     ("platform_entry", {"count": 0}, "count"),
     ("platform_entry", {"strategy": "moonshot"}, "strategy"),
     ("platform_entry", {"fraud_share": 1.5}, "fraud_share"),
@@ -121,6 +123,7 @@ GOOD_SPECS = {
     "self_regulation": {},
     "legal_lag": {},
     "rumour": {},
+    "orderly_exit": {"rate": 0.1, "duration": 5},
 }
 
 
@@ -291,6 +294,36 @@ def test_policy_shift_sets_values_from_its_tick(compose_cfg):
     assert min(raw) < 0.6  # the mandate, not the platforms' own choice, lifts them
     [entry] = logged(model, "scheduled", event="policy_shift")
     assert entry["tick"] == 4 and entry["changes"] == changes
+
+
+def test_policy_shift_restores_the_configured_value(compose_cfg):
+    """A rule switched off early comes in at the run's configured strength (and a ramp of
+    it that is still running stops)."""
+    cfg = compose_cfg(
+        "regulator.compliance_cost=0.3", "regulator.penalty=0.02", n_users=300, ticks=9
+    )
+    events = [
+        {"tick": 1, "type": "policy_shift", "changes": {"compliance_cost": 0.0, "penalty": 0.0}},
+        {"tick": 3, "type": "policy_shift", "changes": {"penalty": 0.1}, "ramp": 5},
+        {"tick": 5, "type": "policy_shift", "restore": ["compliance_cost", "penalty"]},
+    ]
+    model = with_events(cfg, *events)
+    seen = []
+    for _ in range(9):
+        model.step()
+        seen.append((model.regulator.policy.compliance_cost, model.regulator.policy.penalty))
+    assert seen[0] == (0.0, 0.0) and seen[3][0] == 0.0 and 0.0 < seen[3][1] < 0.1
+    assert all(s == (0.3, 0.02) for s in seen[4:]), seen
+
+
+def test_policy_shift_restore_names_regulator_keys():
+    for restore, bad in ((["nope"], "nope"), (["penalty"], "penalty")):
+        spec = {"tick": 2, "type": "policy_shift", "restore": restore}
+        if bad == "penalty":
+            spec["changes"] = {"penalty": 0.1}
+        with pytest.raises(ConfigError) as info:
+            parse_events([spec], 9)
+        assert info.value.key == "scenario.events[0].restore" and info.value.value == bad
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from omegaconf import OmegaConf
 
 from sim.compose import SCENARIO_DIR
 from sim.ledger import TickFlows
@@ -113,8 +114,17 @@ def test_money_is_conserved_every_tick(
 @pytest.mark.parametrize("scenario", sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml")))
 def test_money_is_conserved_in_every_library_scenario(build_model, scenario):
     """Entrants bring capital, rumours and shocks move money: every tick still balances."""
-    model = build_model(f"scenario={scenario}", n_users=400, ticks=200, seed=2)
-    check_every_tick(model, 200)
+    events = OmegaConf.to_container(OmegaConf.load(SCENARIO_DIR / f"{scenario}.yaml"))["events"]
+    ticks = max(200, *(e["tick"] for e in events or [{"tick": 0}]))
+    model = build_model(f"scenario={scenario}", n_users=400, ticks=ticks, seed=2)
+    check_every_tick(model, ticks)
+
+
+def test_money_is_conserved_with_endogenous_entry_and_exit(build_model):
+    """The China P2P experiment: entrants' capital, exits, absconding frauds, an exit drive."""
+    model = build_model("+experiment=china_p2p", n_users=400, ticks=416, seed=3)
+    kinds = check_every_tick(model, 416)
+    assert kinds["entry"] > 0 and kinds["exited"] > 0, kinds
 
 
 @pytest.mark.parametrize("early_warning", [0.0, 1.0])

@@ -36,6 +36,7 @@ def test_notebooks_present():
         "03_rumour_literacy.ipynb",
         "04_policy_shift_boom_bust.ipynb",
         "05_sweep_report.ipynb",
+        "06_p2p_rise_and_fall.ipynb",
     } <= names
 
 

@@ -40,8 +40,11 @@ from sim.model import TrustModel
 # users a rumour has one seed spreader; sandbox review and the end of legal lag are at 78.
 BASE = ("population.n_users=600", "ticks=80", "seed=0")
 
-# Not under test: the run's identity and size, the Ishigami stand-in, file output.
+# Not under test: the run's identity and size, the Ishigami stand-in, file output, and the
+# comparison with a record (it moves the distance in summary.json, not the simulation:
+# tests/test_calibration.py checks it).
 EXCLUDED = (
+    "calibration.*",
     "seed",
     "sample",
     "ticks",
@@ -63,6 +66,8 @@ FAILING = (
     "regulator.inspection_rate=0",
     "regulator.early_warning=0",
 )
+
+ENTRY = ("entry.enabled=true",)
 
 # Extra overrides (after BASE) under which a key acts. The first matching pattern wins, so
 # specific patterns come first; a key that matches none runs in BASE alone.
@@ -115,6 +120,20 @@ CONTEXTS: dict[str, list[str]] = {
     "platforms.collapse_failed_share": [*FAILING],
     # Going-concern exits: sandbox reviews (the haircut shows in the closure's book value).
     "platforms.exit_haircut": ["scenario=sandbox_pilot", "platforms.violation_temptation=0.3"],
+    # Endogenous entry and exit (sim.entry) act only when it is on; exits need losses
+    # (a fixed cost of the rules) and frauds whose deposits shrink (lax, failing markets).
+    "entry.exit_*": [*ENTRY, "regulator.compliance_cost=1.0", "ticks=120"],
+    "entry.abscond": [*ENTRY, *FAILING],
+    "entry.*": [*ENTRY],
+    "regulator.entry_*": [*ENTRY],
+    "regulator.capital_requirement": [*ENTRY],
+    "regulator.registration_cost": [*ENTRY],
+    # An exit drive reads the rate when it starts (the China calendar's Jan 2019 drive).
+    "regulator.exit_rate": ["scenario.events=[{tick:10,type:orderly_exit}]"],
+    # The sandbox's terms: the pilot's cohort takes them from the regulator. Its entrants
+    # reach 0.7% of a 20-platform market at most, so the 1% cap binds in a small market.
+    "regulator.sandbox_exposure_cap": ["scenario=sandbox_pilot", "platforms.count=5"],
+    "regulator.sandbox_*": ["scenario=sandbox_pilot", "platforms.violation_temptation=0.3"],
     # A forced breach rather than a rare random one.
     "trust.breach_shock": ["scenario=data_breach"],
 }
@@ -356,12 +375,18 @@ EVENT_FALLBACKS: dict[tuple[str, str], tuple[str, ...]] = {
         "platforms.default_rate_high",
     ),
     ("platform_entry", "advertised_yield"): ("platforms.strategies.<strategy>.advertised_yield",),
+    ("sandbox", "duration"): ("regulator.sandbox_duration",),
+    ("orderly_exit", "rate"): ("regulator.exit_rate",),
+    ("sandbox", "exposure_cap"): ("regulator.sandbox_exposure_cap",),
+    ("sandbox", "monitoring"): ("regulator.sandbox_monitoring",),
+    ("sandbox", "disclosure"): ("regulator.sandbox_disclosure",),
 }
 # None-default parameters that mean "leave unchanged", not "use the config's value".
 NOT_FALLBACKS = {
     ("strategy_change", "strategy"),
     ("strategy_change", "levers"),
     ("strategy_change", "advertised_yield"),
+    ("orderly_exit", "duration"),  # None: the drive lasts to the end of the run
 }
 
 # Deliberate counterfactuals: the scenario's question needs the value (the unrebutted

@@ -59,12 +59,18 @@ class Regulator(mesa.Agent):
 
     def inspection_probability(self, market: Market, j: int, complaint_rate: float) -> float:
         """Random, complaint-led, RegTech-flagged and sandbox inspections, independently."""
+        rates = np.zeros(len(market))
+        rates[j] = complaint_rate
+        return float(self.inspection_probabilities(market, rates)[j])
+
+    def inspection_probabilities(self, market: Market, complaint_rates: np.ndarray) -> np.ndarray:
+        """:meth:`inspection_probability` of every platform at once."""
         policy = self.policy
-        complaint_led = policy.complaint_response * min(
-            1.0, complaint_rate / policy.complaint_saturation
+        complaint_led = policy.complaint_response * np.minimum(
+            1.0, complaint_rates / policy.complaint_saturation
         )
-        flagged = policy.early_warning if market.flagged[j] else 0.0
-        sandbox = market.sandbox_monitoring[j] if market.in_sandbox[j] else 0.0
+        flagged = np.where(market.flagged, policy.early_warning, 0.0)
+        sandbox = np.where(market.in_sandbox, market.sandbox_monitoring, 0.0)
         miss = (1.0 - self.effective_inspection_rate()) * (1.0 - complaint_led)
         return 1.0 - miss * (1.0 - flagged) * (1.0 - sandbox)
 
@@ -78,39 +84,54 @@ class Regulator(mesa.Agent):
     ) -> None:
         """MODEL.md step 5: supervise every open platform, review sandboxes, educate.
 
+        The open platforms are visited in a random order; each visit's chances are set by
+        the state at the start of the step (a visit changes only its own platform), so they
+        are drawn for all at once and only the platforms something happens to are handled
+        one by one, in the visiting order: thousands of platforms cost array operations,
+        not a Python loop each.
+
         Args:
             market: The platforms.
             population: The users (education raises their literacy).
             platforms: The liquidity-stress threshold of early warning.
             resolver: Closes the platforms supervision shuts.
-            rng: The regulator's generator: platform order, then the draws of each
-                platform's visit in that order.
+            rng: The regulator's generator: the visiting order, then six uniforms per
+                visited platform (flag, inspection, fraud found, violation found, peer
+                audit, peer finding).
         """
         policy = self.policy
         self.enforced = []
         self.inspections = 0
         self._adapt(market)
         open_platforms = np.flatnonzero(market.is_open)
-        for j in open_platforms[rng.permutation(open_platforms.size)]:
-            j = int(j)
-            self._early_warning(market, j, platforms.liquidity_stress, resolver, rng)
-            if not market.is_open[j]:
-                continue
-            users = max(market.holders[j], 1)
-            complaint_rate = market.complaints[j] / users
-            if rng.random() < self.inspection_probability(market, j, complaint_rate):
+        order = open_platforms[rng.permutation(open_platforms.size)]
+        u = rng.random((order.size, 6))
+        self._early_warning(market, order, u[:, 0], platforms.liquidity_stress, resolver)
+        complaint_rate = market.complaints[order] / np.maximum(market.holders[order], 1)
+        rates = np.zeros(len(market))
+        rates[order] = complaint_rate
+        p_inspect = self.inspection_probabilities(market, rates)[order]
+        inspected = u[:, 1] < p_inspect
+        audited = u[:, 4] < policy.peer_audit_rate
+        for k in np.flatnonzero(inspected | audited):
+            j = int(order[k])
+            if inspected[k] and market.is_open[j]:
                 self.inspections += 1
-                self._inspect(market, j, resolver, rng, policy.detection_accuracy, "inspection")
-            if (
-                market.is_open[j]
-                and policy.peer_audit_rate > 0
-                and rng.random() < (policy.peer_audit_rate)
-            ):
-                self._inspect(market, j, resolver, rng, policy.peer_audit_accuracy, "peer_audit")
-            memory_start = market.tick - policy.violation_memory
-            market.violations_open[j] = [t for t in market.violations_open[j] if t > memory_start]
-            if market.in_sandbox[j] and market.tick >= market.sandbox_review[j]:
-                self._review(market, j, resolver)
+                found = (u[k, 2], u[k, 3])
+                self._inspect(market, j, resolver, found, policy.detection_accuracy, "inspection")
+            if audited[k] and market.is_open[j]:
+                found = (u[k, 5], u[k, 5])
+                self._inspect(market, j, resolver, found, policy.peer_audit_accuracy, "peer_audit")
+        memory_start = market.tick - policy.violation_memory
+        for j in order:
+            if market.violations_open[j]:  # only platforms with violations to forget
+                market.violations_open[j] = [
+                    t for t in market.violations_open[j] if t > memory_start
+                ]
+        due_review = market.is_open[order] & market.in_sandbox[order]
+        due_review &= market.tick >= market.sandbox_review[order]
+        for j in order[due_review]:
+            self._review(market, int(j), resolver)
         due = market.is_frozen & (market.tick >= market.suspended_until)
         for j in np.flatnonzero(due):
             # A sanction, not a failure: a solvent platform's book runs off at the exit
@@ -140,17 +161,21 @@ class Regulator(mesa.Agent):
         market: Market,
         j: int,
         resolver: Resolver,
-        rng: np.random.Generator,
+        found: tuple[float, float],
         accuracy: float,
         by: str,
     ) -> None:
-        if market.fraudulent[j] and rng.random() < accuracy:
+        """Look for fraud, then for open violations; each found with chance ``accuracy``.
+
+        ``found`` are the visit's two uniforms (fraud, violations).
+        """
+        if market.fraudulent[j] and found[0] < accuracy:
             market.log("fraud_detected", platform=j, by=by)
             self._blacklist(market, j)
             resolver.wind_down(j, orderly=True, reason="fraud_detected")
             self.enforced.append(j)
             return
-        if market.violations_open[j] and rng.random() < accuracy:
+        if market.violations_open[j] and found[1] < accuracy:
             self.detected_total += len(market.violations_open[j])
             market.violations_open[j] = []
             self._blacklist(market, j)
@@ -207,24 +232,30 @@ class Regulator(mesa.Agent):
     def _early_warning(
         self,
         market: Market,
-        j: int,
+        order: np.ndarray,
+        draws: np.ndarray,
         liquidity_stress: float,
         resolver: Resolver,
-        rng: np.random.Generator,
     ) -> None:
-        """RegTech flags liquidity stress; a flagged insolvent platform is wound down in order."""
-        liabilities = market.liabilities[j]
-        if liabilities <= 0:
-            return
-        stressed = market.cash[j] < liquidity_stress * liabilities
-        insolvent = market.cash[j] + market.loans[j] < liabilities
+        """RegTech flags liquidity stress; a flagged insolvent platform is wound down in order.
+
+        ``order`` are the open platforms in visiting order, ``draws`` one uniform each.
+        """
+        liabilities = market.liabilities[order]
+        cash = market.cash[order]
+        owing = liabilities > 0
+        stressed = cash < liquidity_stress * liabilities
+        insolvent = owing & (cash + market.loans[order] < liabilities)
         # RegTech flags stress with early_warning x accuracy; a sandbox's close monitoring
         # watches its entrants' books as well (seed 5.3).
-        chance = self.policy.early_warning * self.policy.detection_accuracy
-        if market.in_sandbox[j]:
-            chance = 1.0 - (1.0 - chance) * (1.0 - market.sandbox_monitoring[j])
-        if not market.flagged[j] and (stressed or insolvent) and rng.random() < chance:
+        chance = np.full(order.size, self.policy.early_warning * self.policy.detection_accuracy)
+        in_sandbox = market.in_sandbox[order]
+        chance = np.where(
+            in_sandbox, 1.0 - (1.0 - chance) * (1.0 - market.sandbox_monitoring[order]), chance
+        )
+        new = owing & ~market.flagged[order] & (stressed | insolvent) & (draws < chance)
+        for j in order[new]:
             market.flagged[j] = True
-            market.log("early_warning", platform=j)
-        if market.flagged[j] and insolvent:
-            resolver.wind_down(j, orderly=True, reason="early_warning")
+            market.log("early_warning", platform=int(j))
+        for j in order[market.flagged[order] & insolvent]:
+            resolver.wind_down(int(j), orderly=True, reason="early_warning")

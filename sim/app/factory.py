@@ -35,6 +35,12 @@ RUMOUR_EVENT = {"tick": RUMOUR_TICK, "type": "rumour", "platform": "largest_soun
 SANDBOX_EVENT = {"tick": SANDBOX_TICK, "type": "sandbox", "supervised": True}
 
 
+# The China P2P scenarios need the experiment's world (entry on, 416 weeks from 2013, the
+# calibrated parameters): the page composes them with it.
+CHINA_PREFIX = "china_p2p"
+CHINA_EXPERIMENT = "china_p2p"
+
+
 def _names(folders: list[Path]) -> list[str]:
     return sorted({p.stem for folder in folders if folder.is_dir() for p in folder.glob("*.yaml")})
 
@@ -189,6 +195,9 @@ def page_config(**params: Any) -> Config:
                 )
             if number is not None:
                 overrides.append(f"{p.key}={number!r}")
+    scenario = values["scenario_name"]
+    if scenario.startswith(CHINA_PREFIX):  # runs with its experiment's world (416 weeks)
+        overrides.insert(0, f"+experiment={CHINA_EXPERIMENT}")
     cfg = compose_config(overrides)
     for name, event in SWITCH_EVENTS.items():
         if values[name]:

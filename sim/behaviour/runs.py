@@ -153,11 +153,13 @@ def compose_arm(overrides: Sequence[str]) -> Config:
             rest.append(override)
         else:
             leaves.append(leaf)
-    cfg = copy.deepcopy(_composed(tuple(rest)))
     try:
+        cfg = copy.deepcopy(_composed(tuple(rest)))
         for key, value in leaves:
             _set_leaf(cfg, key, value)
-    except (KeyError, AttributeError):  # a dict entry the config lacks: let Hydra say so
+    except (KeyError, AttributeError, ConfigError):
+        # A dict entry the config lacks (let Hydra say so), or a config valid only with
+        # the numeric leaves (a scenario longer than the default horizon): compose it all.
         cfg = copy.deepcopy(_composed(tuple(overrides)))
     return validate_run(cfg)
 

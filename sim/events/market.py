@@ -117,19 +117,35 @@ class Sandbox(Event):
     fraud_share: float = 0.25
     default_rate: list[float] = field(default_factory=lambda: [0.06, 0.2])
     advertised_yield: float | None = 0.11
-    duration: int = 52
-    exposure_cap: float = 0.01
-    monitoring: float = 0.3
-    disclosure: float = 0.8
+    # Terms left out are the regulator's (``regulator.sandbox_*``) when the cohort enters.
+    duration: int | None = None
+    exposure_cap: float | None = None
+    monitoring: float | None = None
+    disclosure: float | None = None
     supervised: bool = True
 
     def check(self, key: str) -> None:  # noqa: D102
         check_range(f"{key}.entrants", self.entrants, 1)
         _check_entrants(key, self)
-        check_range(f"{key}.duration", self.duration, 1)
-        check_range(f"{key}.exposure_cap", self.exposure_cap, 0.0, 1.0)
-        check_range(f"{key}.monitoring", self.monitoring, 0.0, 1.0)
-        check_range(f"{key}.disclosure", self.disclosure, 0.0, 1.0)
+        if self.duration is not None:
+            check_range(f"{key}.duration", self.duration, 1)
+        for name in ("exposure_cap", "monitoring", "disclosure"):
+            if getattr(self, name) is not None:
+                check_range(f"{key}.{name}", getattr(self, name), 0.0, 1.0)
+
+    def terms(self, policy: Any) -> SandboxTerms:
+        """The cohort's terms: its own, else the regulator's."""
+
+        def own(name: str) -> Any:
+            value = getattr(self, name)
+            return getattr(policy, f"sandbox_{name}") if value is None else value
+
+        return SandboxTerms(
+            exposure_cap=own("exposure_cap"),
+            monitoring=own("monitoring"),
+            disclosure=own("disclosure"),
+            review_tick=self.tick + own("duration"),
+        )
 
     def apply(self, ctx: EventContext) -> None:  # noqa: D102
         status = Status.SANDBOX if self.supervised else Status.ACTIVE
@@ -144,13 +160,7 @@ class Sandbox(Event):
         )
         for j in entrants:
             if self.supervised:
-                terms = SandboxTerms(
-                    exposure_cap=self.exposure_cap,
-                    monitoring=self.monitoring,
-                    disclosure=self.disclosure,
-                    review_tick=self.tick + self.duration,
-                )
-                ctx.market.set_sandbox(j, terms)
+                ctx.market.set_sandbox(j, self.terms(ctx.policy))
                 ctx.market.sandbox_admissions += 1
             ctx.log(
                 "sandbox_admission" if self.supervised else "entry",
@@ -184,6 +194,61 @@ class RegistrationDeadline(Event):
                     reason="registration_deadline",
                     status=Status.EXITED if self.orderly else Status.COLLAPSED,
                 )
+
+
+@dataclass
+class OrderlyExit(Event):
+    """Exit becomes the policy: open platforms are run off in order (seed 2.2, 2.4).
+
+    From ``tick`` on, each open platform is told to leave with chance ``rate`` a tick
+    (default: the regulator's ``exit_rate`` when the drive starts), for ``duration`` ticks
+    or, if omitted, to the end; ``all: true`` closes every open platform at once. A solvent
+    one leaves as a going concern (status ``exited``), an insolvent one is wound down in
+    order. China's 2019 policy making exit the main direction for P2P lenders is such a
+    drive, and its regulator's "none left" of November 2020 the ``all`` case.
+    """
+
+    type_name: ClassVar[str] = "orderly_exit"
+    rate: float | None = None
+    duration: int | None = None
+    all: bool = False
+
+    def check(self, key: str) -> None:  # noqa: D102
+        if self.rate is not None:
+            check_range(f"{key}.rate", self.rate, 0.0, 1.0)
+        if self.duration is not None:
+            check_range(f"{key}.duration", self.duration, 1)
+
+    def apply(self, ctx: EventContext) -> None:  # noqa: D102
+        until = None if self.duration is None else self.tick + self.duration - 1
+        rate = 1.0 if self.all else (ctx.policy.exit_rate if self.rate is None else self.rate)
+        # A new drive replaces a running one; the timeline runs it from this tick on.
+        ctx.start("orderly_exit", ExitDrive(rate, until))
+
+
+@dataclass
+class ExitDrive:
+    """A running exit drive: each tick, each open platform leaves with chance ``rate``."""
+
+    rate: float
+    until: int | None
+
+    def advance(self, ctx: EventContext) -> bool:
+        """This tick's exits, in a random order; done after ``until``."""
+        if self.until is not None and ctx.tick > self.until:
+            return False
+        market = ctx.market
+        is_open = np.flatnonzero(market.is_open)
+        leave = is_open[ctx.rng.random(is_open.size) < self.rate]
+        for j in leave[ctx.rng.permutation(leave.size)]:
+            solvent = bool(market.assets[j] >= market.liabilities[j])
+            ctx.close(
+                int(j),
+                orderly=True,
+                reason="orderly_exit",
+                status=Status.EXITED if solvent else Status.WOUND_DOWN,
+            )
+        return self.until is None or ctx.tick < self.until
 
 
 @dataclass

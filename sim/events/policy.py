@@ -43,15 +43,30 @@ class PolicyShift(Event):
     """Set regulator parameters from a tick, at once or ramped (seed 2.3, 7.3).
 
     ``changes`` maps any numeric :class:`sim.config.RegulatorConfig` field to its new
-    value; with ``ramp: R`` each moves linearly to it over R ticks.
+    value; with ``ramp: R`` each moves linearly to it over R ticks. ``restore`` lists
+    fields that return at once to the run's configured value (``cfg.regulator``): a
+    scenario can switch a rule off early and bring it in at a date while its strength
+    stays a config key (a sweep or a calibration can set it).
     """
 
     type_name: ClassVar[str] = "policy_shift"
     changes: dict[str, Any] = dataclasses.field(default_factory=dict)
     ramp: int = 0
+    restore: list[str] = dataclasses.field(default_factory=list)
 
     def check(self, key: str) -> None:  # noqa: D102
-        if not self.changes:
+        if not isinstance(self.restore, list | tuple):
+            raise ConfigError(f"{key}.restore", self.restore, "a list of regulator parameters")
+        for name in self.restore:
+            if name not in _POLICY_FIELDS:
+                raise ConfigError(
+                    f"{key}.restore",
+                    name,
+                    "regulator parameters: " + ", ".join(sorted(_POLICY_FIELDS)),
+                )
+            if name in self.changes:
+                raise ConfigError(f"{key}.restore", name, "a parameter not also in changes")
+        if not self.changes and not self.restore:
             raise ConfigError(f"{key}.changes", self.changes, "at least one regulator parameter")
         for name, value in self.changes.items():
             if name not in _POLICY_FIELDS:
@@ -77,6 +92,9 @@ class PolicyShift(Event):
                 ctx.start(("ramp", name), ramp)
                 value = ramp.value(self.tick)
             setattr(policy, name, value)
+        for name in self.restore:
+            ctx.stop(("ramp", name))
+            setattr(policy, name, getattr(ctx.cfg.regulator, name))
 
 
 @dataclass

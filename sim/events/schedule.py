@@ -17,6 +17,7 @@ from sim.events.information import DataBreach, EducationCampaign, Outage
 from sim.events.market import (
     FraudCollapse,
     MacroShock,
+    OrderlyExit,
     PlatformEntry,
     RegistrationDeadline,
     Sandbox,
@@ -50,6 +51,7 @@ for _cls in (
     LegalLag,
     MacroShock,
     StrategyChange,
+    OrderlyExit,
 ):
     register_event(_cls)
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.files import TIMESERIES
-from sim.output import atomic_write_bytes, write_parquet
+from sim.files import CALIBRATION, TIMESERIES
+from sim.output import atomic_write_bytes, read_json, write_parquet
 from sim.plotting import figure_png
 from sim.report import page as html_page
 from sim.report.collect import (
@@ -39,7 +39,7 @@ REPORT_DIR = "report"
 MAX_HEATMAPS = 6  # pairs of numeric keys; beyond that the page is a wall of squares
 # Files this module writes; ones not written again are removed so the page never shows
 # a figure from an earlier state of the sweep next to a newer one.
-OWN_FILES = ("fan_*.png", "heatmap_*.png", "ranking.*", "sensitivity.*")
+OWN_FILES = ("fan_*.png", "heatmap_*.png", "ranking.*", "sensitivity.*", "calibration.png")
 
 
 class SensitivityError(RuntimeError):
@@ -142,6 +142,26 @@ def _ranking(
     )
 
 
+def _calibration(sweep_dir: Path, out: Path, page: html_page.Page) -> None:
+    """A calibration's fan chart of the near-optimal runs against the record, if any."""
+    result = read_json(sweep_dir / CALIBRATION)
+    if not isinstance(result, dict) or not result.get("near_optimal"):
+        return
+    from sim.report.calibration import fan_chart as calibration_fan_chart
+
+    fig = calibration_fan_chart(sweep_dir, result)
+    best = result["best"]
+    holdout = best.get("distance_holdout")
+    caption = (
+        f"Calibration to {result['target']} (fit to {result['fit_until']}): "
+        f"{len(result['near_optimal']['trials'])} near-optimal trials of "
+        f"{result['trials']['complete']}; best trial {best['trial']}, "
+        f"{result['distance_kind']} {best['distance']:.3g}"
+        + (f", hold-out {holdout:.3g}" if holdout is not None else "")
+    )
+    page.figures.append(html_page.Figure("calibration", caption, _png(out, "calibration.png", fig)))
+
+
 def write_report(
     sweep_dir: str | os.PathLike,
     out: str | os.PathLike | None = None,
@@ -218,6 +238,7 @@ def write_report(
     if metric is not None and len(complete):
         _heatmaps(runs, metric, by, out, page)
         _ranking(runs, metric, rank_by, ascending, out, page)
+    _calibration(sweep_dir, out, page)
     failure = None
     if sensitivity:
         try:

@@ -158,6 +158,15 @@ def render(page: Page) -> str:
         fans
         or "<p>No fan charts: no complete runs, or none of the indicators in their timeseries.</p>"
     )
+    calibration = _figures(page, "calibration")
+    if calibration:
+        parts += [
+            "<h2>Calibration</h2>",
+            '<p class="note">The near-optimal trials\' runs (bands across runs) against the '
+            "record; the fitted values and their spread are in <code>calibration.json</code>, "
+            "every trial in <code>trials.parquet</code>.</p>",
+            calibration,
+        ]
     sensitivity = _figures(page, "sensitivity")
     if page.sensitivity is not None or sensitivity:
         parts.append("<h2>Sensitivity</h2>")
