@@ -133,8 +133,6 @@ class MarketStructure:
         self.margin = math.nan  # smoothed annual net margin on deposits
         self.growth = 0.0  # smoothed annual growth of deposits
         self.deposits = float(market.liabilities.sum())
-        self.last_honest_return = math.nan
-        self.last_fraud_return = math.nan
         market.equity_mark = market.assets - market.liabilities
         market.liability_mark = market.liabilities.copy()
 
@@ -225,7 +223,6 @@ class MarketStructure:
         market, policy, entry = self.market, self.policy, self.entry
         pcfg = self.cfg.platforms
         honest, fraud, _ = self.expected_returns()
-        self.last_honest_return, self.last_fraud_return = honest, fraud
         p_honest = logistic((honest - entry.hurdle) / entry.spread)
         p_fraud = (1.0 - policy.entry_screening) * logistic((fraud - entry.hurdle) / entry.spread)
         n_honest = int(rng.poisson(entry.pool * p_honest))
