@@ -186,16 +186,17 @@ class MarketStructure:
         shrinking = is_open & market.fraudulent & (market.liability_change < 0)
         draws = rng.random(len(market))
         abscond = shrinking & (draws < entry.abscond)
-        for j in np.flatnonzero(losing):
-            solvent = bool(market.assets[j] >= market.liabilities[j])
-            self.resolver.wind_down(
-                int(j),
-                orderly=True,
-                reason="unprofitable",
-                status=Status.EXITED if solvent else Status.WOUND_DOWN,
-            )
-        for j in np.flatnonzero(abscond):
-            self.resolver.wind_down(int(j), orderly=False, reason="absconded")
+        self.resolver.wind_down_all(
+            np.flatnonzero(losing),
+            orderly=True,
+            reason="unprofitable",
+            status=lambda j: (
+                Status.EXITED
+                if market.cash[j] + market.loans[j] >= market.liabilities[j]
+                else Status.WOUND_DOWN
+            ),
+        )
+        self.resolver.wind_down_all(np.flatnonzero(abscond), orderly=False, reason="absconded")
 
     def expected_returns(self) -> tuple[float, float, float]:
         """What an honest and a fraudulent entrant expect now, and the deposits they expect."""

@@ -102,6 +102,7 @@ class Resolver:
         reason: str,
         status: Status | None = None,
         going_concern: bool | None = None,
+        slots: np.ndarray | None = None,
     ) -> None:
         """Close platform ``j`` and pay its users what its assets recover.
 
@@ -114,12 +115,17 @@ class Resolver:
                 ``collapsed``.
             going_concern: Value the book at the exit haircut (a solvent platform closed
                 in order); default: if the status is ``exited``.
+            slots: Its accounts as flat indices into the ``(n, K)`` account arrays, in
+                row-major order (from :meth:`accounts_of`, when many platforms close at
+                once); default: found by a scan of every account.
         """
         market, pop = self.market, self.population
         j = range(len(market))[j]  # a platform's row (IndexError if there is none)
         now = market.this_tick
-        held = pop.platform == j
-        rows = np.nonzero(held)[0]
+        if slots is None:
+            slots = np.flatnonzero(pop.platform == j)
+        held = np.unravel_index(slots, pop.platform.shape)
+        rows = held[0]
         balances = pop.balance[held]
         market_total = float(market.liabilities.sum())
         if going_concern is None:
@@ -166,6 +172,34 @@ class Resolver:
             market_share=share,
         )
 
+    def accounts_of(self, platforms: np.ndarray) -> dict[int, np.ndarray]:
+        """Each platform's accounts (flat, row-major), found in one pass over the accounts.
+
+        Valid until accounts open or close at other platforms: use it for closures made
+        together (a closure changes only its own platform's accounts).
+        """
+        flat = self.population.platform.ravel()
+        wanted = np.asarray(platforms, dtype=flat.dtype)
+        found = np.flatnonzero(np.isin(flat, wanted))
+        found = found[np.argsort(flat[found], kind="stable")]  # by platform, row-major within
+        owners = flat[found]
+        starts = np.searchsorted(owners, wanted, side="left")
+        ends = np.searchsorted(owners, wanted, side="right")
+        return {int(j): found[a:b] for j, a, b in zip(wanted, starts, ends, strict=True)}
+
+    def wind_down_all(self, platforms: np.ndarray, **kwargs) -> None:
+        """:meth:`wind_down` each of ``platforms`` in order, finding their accounts at once.
+
+        ``kwargs`` go to every closure, except a callable ``status`` or ``going_concern``,
+        which is called with the platform (its solvency is judged when its turn comes).
+        """
+        if len(platforms) == 0:
+            return
+        slots = self.accounts_of(np.sort(np.asarray(platforms)))
+        for j in platforms:
+            args = {k: (v(int(j)) if callable(v) else v) for k, v in kwargs.items()}
+            self.wind_down(int(j), slots=slots[int(j)], **args)
+
     def close_runs(self, failed: np.ndarray, asked: np.ndarray) -> None:
         """The collapse rule: a platform that cannot pay most of what is asked is broken.
 
@@ -179,8 +213,7 @@ class Resolver:
             asked: Money asked of each platform this tick.
         """
         market = self.market
-        run = failed > self.platforms.collapse_failed_share * asked
-        for j in np.flatnonzero(run):
-            if market.is_open[j]:
-                market.run_closures += 1
-                self.wind_down(int(j), orderly=bool(market.flagged[j]), reason="run")
+        run = (failed > self.platforms.collapse_failed_share * asked) & market.is_open
+        closing = np.flatnonzero(run)
+        market.run_closures += int(closing.size)
+        self.wind_down_all(closing, orderly=lambda j: bool(market.flagged[j]), reason="run")

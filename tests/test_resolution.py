@@ -157,3 +157,22 @@ def test_run_rule_closes_open_platforms_above_the_bound(build_model):
     failed[3] = asked[3]
     model.resolver.close_runs(failed, asked)
     assert model.platforms[3].status == Status.COLLAPSED  # not flagged: disorderly
+
+
+def test_closing_many_at_once_is_closing_each_in_turn(build_model):
+    """wind_down_all finds every account in one pass; the same result as a scan per closure."""
+    one, many = (build_model(n_users=600, ticks=10, seed=4) for _ in range(2))
+    for model in (one, many):
+        for _ in range(3):
+            model.step()
+    closing = np.array([2, 5, 11, 17])
+    for j in closing:
+        one.resolver.wind_down(int(j), orderly=bool(j % 2), reason="test")
+    many.resolver.wind_down_all(closing, orderly=lambda j: bool(j % 2), reason="test")
+    for name in ("cash", "balance", "platform", "a", "b"):
+        np.testing.assert_array_equal(getattr(one.population, name), getattr(many.population, name))
+    np.testing.assert_array_equal(one.market.this_tick.user_loss, many.market.this_tick.user_loss)
+    assert one.market.event_log == many.market.event_log
+    slots = many.resolver.accounts_of(np.array([0, 1]))
+    for j, found in slots.items():
+        np.testing.assert_array_equal(found, np.flatnonzero(many.population.platform == j))

@@ -240,15 +240,19 @@ class ExitDrive:
         market = ctx.market
         is_open = np.flatnonzero(market.is_open)
         leave = is_open[ctx.rng.random(is_open.size) < self.rate]
-        for j in leave[ctx.rng.permutation(leave.size)]:
-            solvent = bool(market.assets[j] >= market.liabilities[j])
-            ctx.close(
-                int(j),
-                orderly=True,
-                reason="orderly_exit",
-                status=Status.EXITED if solvent else Status.WOUND_DOWN,
-            )
+        ctx.resolver.wind_down_all(
+            leave[ctx.rng.permutation(leave.size)],
+            orderly=True,
+            reason="orderly_exit",
+            status=lambda j: _exit_status(market, j),
+        )
         return self.until is None or ctx.tick < self.until
+
+
+def _exit_status(market, j: int) -> Status:
+    """A platform leaving in order: a going concern if solvent, else wound down."""
+    solvent = market.cash[j] + market.loans[j] >= market.liabilities[j]
+    return Status.EXITED if solvent else Status.WOUND_DOWN
 
 
 @dataclass
