@@ -9,6 +9,7 @@ finished run of the same config is skipped, so a sweep started again resumes.
 """
 
 import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from sim import exits
 from sim.calibration import stored_distance
 from sim.compose import CONF_DIR, to_config
 from sim.config import ConfigError
+from sim.metrics import NonFiniteError
 from sim.runner import is_complete, record_failure, run_simulation
 
 
@@ -43,6 +45,12 @@ def _run(cfg: DictConfig) -> float | None:
             record_failure(out, config, err)  # the sweep goes on; its summary lists it
             return
         _remove_if_empty(out)
+        exits.bad_input(err)
+    except NonFiniteError as err:  # parameters validation let through: stop, say which
+        record_failure(out, config, err)
+        if sweeping:
+            print(f"trustsim: run in {out} failed: {err}", file=sys.stderr)
+            return None
         exits.bad_input(err)
     except Exception as err:
         record_failure(out, config, err)
@@ -74,10 +82,33 @@ def _remove_if_empty(folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where SIGINT would be, so every launcher's clean-up runs for it too."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main() -> None:
-    """Console entry point (``trustsim``)."""
+    """Console entry point (``trustsim``).
+
+    SIGINT and SIGTERM stop the run or the sweep: the signal is raised as an interrupt in
+    the main thread, so joblib stops its workers and Hydra its jobs; files are written
+    whole or not at all, so the same command started again resumes. Exit status 130
+    (SIGINT) or 143 (SIGTERM).
+    """
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         _run()
+    except Terminated:
+        print(
+            "trustsim: terminated (SIGTERM); run the same command again to resume", file=sys.stderr
+        )
+        raise SystemExit(exits.TERMINATED) from None
+    except KeyboardInterrupt:
+        print("trustsim: interrupted; run the same command again to resume", file=sys.stderr)
+        raise SystemExit(exits.INTERRUPTED) from None
     except SystemExit as exit_:
         # Hydra reports override and composition errors itself, then exits with 1.
         if exit_.code == exits.INTERNAL and not exits.STARTED.value:

@@ -12,11 +12,15 @@ import os
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import InterpolationResolutionError
 
 from sim.config import Config, ConfigError, ScenarioConfig, validate
 from sim.events import parse_events
+from sim.network import load_edge_list
+from sim.resources import check_memory
 
 SCHEMA_NAME = "trustsim_schema"
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -65,8 +69,50 @@ def register_configs() -> None:
             cs.store(group="scenario", name=path.stem, node=node)
 
 
+# Limits on a scenario file, read at start-up by every command: a hostile or huge file
+# must not hang the others (a YAML "billion laughs" expands a few aliases into billions
+# of nodes when loaded).
+MAX_SCENARIO_BYTES = 1_000_000
+MAX_SCENARIO_NODES = 100_000
+
+
+def _expanded_nodes(node: yaml.Node, memo: dict[int, int]) -> int:
+    """Nodes of ``node`` once aliases are expanded, counted on the unexpanded graph."""
+    if id(node) in memo:
+        return memo[id(node)]
+    count = 1
+    if isinstance(node, yaml.SequenceNode):
+        count += sum(_expanded_nodes(child, memo) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        count += sum(_expanded_nodes(k, memo) + _expanded_nodes(v, memo) for k, v in node.value)
+    memo[id(node)] = min(count, MAX_SCENARIO_NODES + 1)
+    return memo[id(node)]
+
+
+def _check_scenario_size(path: Path, key: str) -> None:
+    """Refuse a scenario file that is too big, or whose aliases expand too far."""
+    try:
+        size = path.stat().st_size
+        text = path.read_bytes().decode("utf-8") if size <= MAX_SCENARIO_BYTES else ""
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(key, str(err).splitlines()[0], "a readable UTF-8 text file") from None
+    if size > MAX_SCENARIO_BYTES:
+        raise ConfigError(key, f"{size:,} bytes", f"a file of at most {MAX_SCENARIO_BYTES:,} bytes")
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise ConfigError(key, "nested too deep", "YAML of a sensible depth") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(key, str(err).splitlines()[0], "valid YAML") from None
+    if root is not None and _expanded_nodes(root, {}) > MAX_SCENARIO_NODES:
+        raise ConfigError(
+            key, "aliases expanding", f"at most {MAX_SCENARIO_NODES:,} YAML nodes once expanded"
+        )
+
+
 def _scenario_node(path: Path) -> ScenarioConfig:
     key = f"scenario file {path}"
+    _check_scenario_size(path, key)
     try:
         data = OmegaConf.to_container(OmegaConf.load(path), resolve=True) or {}
     except Exception as err:  # YAML syntax and the like: name the file and the problem
@@ -104,8 +150,46 @@ def validate_run(cfg: Config) -> Config:
     if cfg.scenario.name in _BROKEN_SCENARIOS:
         raise _BROKEN_SCENARIOS[cfg.scenario.name]
     validate(cfg)
+    _check_labels(cfg)
     parse_events(cfg.scenario.events, cfg.ticks, cfg.platforms.count)
+    if cfg.model == "trustsim":
+        check_memory(cfg, _edge_estimate(cfg))
+        if cfg.network.kind == "edge_list":  # parsed once: the model reuses it
+            try:
+                load_edge_list(cfg.network.path, cfg.population.n_users)
+            except (ValueError, OSError) as err:
+                raise ConfigError(
+                    "network.path", cfg.network.path, f"an edge list the model can read: {err}"
+                ) from None
     return cfg
+
+
+def _check_labels(cfg: Config) -> None:
+    """The summary's labels name a preset and a regime that exist.
+
+    They are set by choosing the group (``platforms=``, ``regulator=``); a free string would
+    only relabel the run. (A scenario's name may come from Hydra's own search path too.)
+    """
+    labels = (
+        ("platforms.preset", cfg.platforms.preset, _names(CONF_DIR / "platforms")),
+        ("regulator.regime", cfg.regulator.regime, _names(CONF_DIR / "regulator")),
+    )
+    for key, value, allowed in labels:
+        if value not in allowed:
+            raise ConfigError(
+                key, value, f"one of {', '.join(sorted(set(allowed)))} (choose it with the group)"
+            )
+
+
+def _names(folder: Path) -> list[str]:
+    return [p.stem for p in folder.glob("*.yaml")]
+
+
+def _edge_estimate(cfg: Config) -> float | None:
+    """Directed ties of an edge-list network from its file's size (a line is >= 4 bytes)."""
+    if cfg.network.kind != "edge_list":
+        return None
+    return 2 * os.path.getsize(cfg.network.path) / 4
 
 
 def _reject_unknown_keys(node: Any, schema: type, prefix: str) -> None:
@@ -129,10 +213,29 @@ def to_config(cfg: DictConfig | Config) -> Config:
     """Turn a composed Hydra config into the typed :class:`Config` and validate the run."""
     if isinstance(cfg, Config):
         return validate_run(cfg)
-    _reject_unknown_keys(cfg, Config, "")
-    typed = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), cfg))
+    try:
+        _reject_unknown_keys(cfg, Config, "")
+        typed = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), cfg))
+    except InterpolationResolutionError as err:  # ${oc.env:NOPE}, ${population.nope}
+        key = getattr(err, "full_key", None) or "?"
+        raise ConfigError(
+            str(key),
+            _interpolation_text(cfg, str(key)),
+            f"an interpolation that resolves ({err.msg})",
+        ) from None
     assert isinstance(typed, Config)
     return validate_run(typed)
+
+
+def _interpolation_text(cfg: DictConfig, key: str) -> str:
+    """The unresolved text of ``key`` (what the user wrote), or ``?``."""
+    node: Any = cfg
+    try:
+        for part in key.split("."):
+            node = node._get_node(part)
+        return str(node._value())
+    except Exception:  # the key path is not a plain node path: say nothing more
+        return "?"
 
 
 def compose_config(overrides: list[str] | tuple[str, ...] = ()) -> Config:

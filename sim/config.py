@@ -20,6 +20,16 @@ from hydra.errors import CompactHydraException
 
 WEEKS_PER_YEAR = 52.0  # a tick is a week; annual rates are divided by this
 
+# Upper bounds where a value has no meaning past them (issue 11: 1e308 gave inf and NaN).
+# Evidence per tick above 1,000 decides trust alone either way; amounts, weights and scales
+# beyond 1e6 of their unit are off any scale the model is written for; counts and ticks
+# beyond 1e6 ask for more memory or time than any machine has (sim/resources.py checks
+# the memory a run would need).
+MAX_EVIDENCE = 1_000.0
+MAX_AMOUNT = 1e6
+MAX_COUNT = 1_000_000
+MAX_TICKS = 52 * 500  # 500 years of weeks
+
 LEVERS = ("disclosure", "risk_management", "compliance", "user_experience", "rating_openness")
 LEVER_INDEX = {name: i for i, name in enumerate(LEVERS)}  # column of a lever in (P, 5) arrays
 NETWORK_KINDS = ("watts_strogatz", "barabasi_albert", "erdos_renyi", "edge_list")
@@ -47,29 +57,32 @@ def _p(default: float, lo: float = 0.0, hi: float = 1.0, doc: str = "") -> Any:
     return field(default=default, metadata={"lo": lo, "hi": hi, "doc": doc})
 
 
-def _pos(default: float, doc: str = "", lo: float = 0.0, open_lo: bool = True) -> Any:
-    """A float field that must be above ``lo`` (strictly, unless ``open_lo`` is False)."""
-    return field(default=default, metadata={"lo": lo, "open_lo": open_lo, "doc": doc})
+def _pos(
+    default: float, doc: str = "", lo: float = 0.0, open_lo: bool = True, hi: float = MAX_AMOUNT
+) -> Any:
+    """A float field above ``lo`` (strictly, unless ``open_lo`` is False), at most ``hi``."""
+    return field(default=default, metadata={"lo": lo, "open_lo": open_lo, "hi": hi, "doc": doc})
 
 
-def _count(default: int, lo: int = 1, doc: str = "") -> Any:
-    return field(default=default, metadata={"lo": lo, "doc": doc})
+def _count(default: int, lo: int = 1, doc: str = "", hi: int = MAX_COUNT) -> Any:
+    """A whole-number field in ``[lo, hi]``."""
+    return field(default=default, metadata={"lo": lo, "hi": hi, "doc": doc})
 
 
-def _ev(default: float, doc: str) -> Any:
+def _ev(default: float, doc: str, hi: float = MAX_EVIDENCE) -> Any:
     """An evidence weight or other non-negative amount (0 switches its source off)."""
-    return field(default=default, metadata={"lo": 0.0, "open_lo": False, "doc": doc})
+    return field(default=default, metadata={"lo": 0.0, "open_lo": False, "hi": hi, "doc": doc})
 
 
 @dataclass
 class PopulationConfig:
     """Users: who they are at tick 0 and how they behave."""
 
-    n_users: int = _count(10_000, doc="number of users")
-    literacy_alpha: float = _pos(2.0, "Beta(alpha, beta) of financial literacy")
-    literacy_beta: float = _pos(3.0, "Beta(alpha, beta) of financial literacy")
-    wealth_log_mean: float = _pos(10.0, "mean of log wealth", lo=-math.inf)
-    wealth_log_sd: float = _pos(1.0, "sd of log wealth", open_lo=False)
+    n_users: int = _count(10_000, doc="number of users", hi=1_000_000_000)
+    literacy_alpha: float = _pos(2.0, "Beta(alpha, beta) of literacy", lo=1e-3, open_lo=False)
+    literacy_beta: float = _pos(3.0, "Beta(alpha, beta) of literacy", lo=1e-3, open_lo=False)
+    wealth_log_mean: float = _pos(10.0, "mean of log wealth", lo=-50.0, open_lo=False, hi=50.0)
+    wealth_log_sd: float = _pos(1.0, "sd of log wealth", open_lo=False, hi=5.0)
     investable_share: float = _p(0.3, doc="share of wealth that is idle investable money at tick 0")
     initial_investor_share: float = _p(0.5, doc="share of users holding an account at tick 0")
     income_share: float = _p(0.001, doc="new investable money per tick, as a share of wealth")
@@ -81,8 +94,10 @@ class PopulationConfig:
     institutional_trust_mean: float = _p(
         0.45, doc="mean initial institutional trust (low, seed 1.1)"
     )
-    institutional_trust_concentration: float = _pos(20.0, "Beta concentration of it")
-    max_accounts: int = _count(3, doc="accounts a user can hold at once")
+    institutional_trust_concentration: float = _pos(
+        20.0, "Beta concentration of it", lo=1e-3, open_lo=False
+    )
+    max_accounts: int = _count(3, doc="accounts a user can hold at once", hi=100)
     awareness_rate: float = _p(
         0.005, doc="chance per tick a user not yet in the market hears of it"
     )
@@ -93,7 +108,9 @@ class PopulationConfig:
     switch_threshold: float = _ev(0.6, "utility gap at which a user moves an account elsewhere")
     liquidity_need_rate: float = _p(0.01, doc="chance per tick of a routine withdrawal")
     liquidity_need_share: float = _p(0.3, doc="share of a balance taken in a routine withdrawal")
-    choice_temperature: float = _pos(0.5, "softmax temperature of platform choice")
+    choice_temperature: float = _pos(
+        0.5, "softmax temperature of platform choice", lo=1e-3, open_lo=False
+    )
     weight_reputation: float = _pos(1.0, "utility weight of public reputation", open_lo=False)
     weight_yield: float = _pos(5.0, "utility weight of advertised annual yield", open_lo=False)
     weight_trust: float = _pos(3.0, "utility weight of own trust", open_lo=False)
@@ -121,7 +138,9 @@ class NetworkConfig:
 class TrustConfig:
     """Beta-reputation trust, its evidence sources, and institutional trust."""
 
-    prior_weight: float = _pos(4.0, "k: weight of institutional trust as prior evidence")
+    prior_weight: float = _pos(
+        4.0, "k: weight of institutional trust as prior evidence", lo=1e-6, open_lo=False
+    )
     forgetting_good: float = _p(0.97, doc="lambda+: good evidence kept per tick")
     forgetting_bad: float = _p(0.995, doc="lambda-: bad evidence kept per tick (remembered longer)")
     w_plus: float = _pos(1.0, "weight of good evidence")
@@ -253,7 +272,9 @@ class RegulatorConfig:
         4, doc="ticks of a suspension (withdrawals stayed) before wind-down"
     )
     complaint_response: float = _p(0.5, doc="inspection odds per unit complaint intensity")
-    complaint_saturation: float = _pos(0.05, "complaints / users at which response saturates")
+    complaint_saturation: float = _pos(
+        0.05, "complaints / users at which response saturates", lo=1e-6, open_lo=False
+    )
     education_rate: float = _p(0.0005, doc="literacy gain toward 1 per tick")
     news_reach: float = _p(0.5, doc="share of users who hear enforcement news")
     rebuttal: bool = True
@@ -369,16 +390,16 @@ class IshigamiConfig:
     x1: float = _p(0.0, lo=-math.pi, hi=math.pi)
     x2: float = _p(0.0, lo=-math.pi, hi=math.pi)
     x3: float = _p(0.0, lo=-math.pi, hi=math.pi)
-    a: float = _pos(7.0, "Ishigami a", lo=-math.inf)
-    b: float = _pos(0.1, "Ishigami b", lo=-math.inf)
+    a: float = _pos(7.0, "Ishigami a", lo=-MAX_AMOUNT, open_lo=False)
+    b: float = _pos(0.1, "Ishigami b", lo=-MAX_AMOUNT, open_lo=False)
 
 
 @dataclass
 class Config:
     """The whole config of one run."""
 
-    seed: int = _count(0, lo=0, doc="the run's one seed")
-    ticks: int = _count(260, doc="weeks to simulate")
+    seed: int = _count(0, lo=0, doc="the run's one seed", hi=2**63 - 1)
+    ticks: int = _count(260, doc="weeks to simulate", hi=MAX_TICKS)
     population: PopulationConfig = field(default_factory=PopulationConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     trust: TrustConfig = field(default_factory=TrustConfig)
@@ -392,6 +413,9 @@ class Config:
     model: str = field(default="trustsim", metadata={"choices": ("trustsim", "ishigami")})
     ishigami: IshigamiConfig = field(default_factory=IshigamiConfig)
     sample: int | None = field(default=None, metadata={"doc": "row of a sampling design"})
+    memory_limit_gb: float | None = field(
+        default=None, metadata={"doc": "memory a run may need (null: the machine's)"}
+    )
 
 
 # --- validation ------------------------------------------------------------------------
@@ -430,6 +454,8 @@ def check_fields(obj: Any, prefix: str) -> None:
                 if dataclasses.is_dataclass(item):
                     check_fields(item, f"{key}.{name}.")
         else:
+            if f.type is bool and not isinstance(value, bool):
+                raise ConfigError(key, value, "true or false")
             check_field(key, value, f.metadata)
 
 
@@ -485,6 +511,20 @@ def _check_relations(cfg: Config) -> None:
             raise ConfigError(f"platforms.mix.{name}", weight, "a weight >= 0")
     if sum(plat.mix.values()) <= 0:
         raise ConfigError("platforms.mix", dict(plat.mix), "at least one positive weight")
+    if plat.reserve_base + plat.reserve_risk > 1:
+        raise ConfigError(
+            "platforms.reserve_risk",
+            plat.reserve_risk,
+            f"<= 1 - reserve_base = {1 - plat.reserve_base:g} (a reserve ratio is at most 1)",
+        )
+    limit = cfg.memory_limit_gb
+    if limit is not None and not (
+        isinstance(limit, int | float)
+        and not isinstance(limit, bool)
+        and math.isfinite(limit)
+        and limit > 0
+    ):
+        raise ConfigError("memory_limit_gb", limit, "null or a number of GB > 0")
     for key in ("start", "fit_until"):
         value = getattr(cfg.calibration, key)
         try:

@@ -2,7 +2,8 @@
 
 ``trustsim``, ``trustsim-report`` and the sweepers end with :data:`BAD_INPUT` (2) when
 what they were given cannot run, :data:`SWEEP_FAILED` (3) when a sweep finished with
-failed runs, and :data:`INTERNAL` (1) for a bug. Hydra itself exits with 1 for override
+failed runs, :data:`INTERNAL` (1) for a bug, and :data:`INTERRUPTED` (130) or
+:data:`TERMINATED` (143) when stopped by SIGINT or SIGTERM. Hydra itself exits with 1 for override
 and composition errors; the CLI turns those into 2 unless :data:`STARTED` says the run
 had got past composition (the task started, or a sweep began launching jobs).
 """
@@ -13,6 +14,8 @@ from typing import NoReturn
 INTERNAL = 1
 BAD_INPUT = 2
 SWEEP_FAILED = 3
+INTERRUPTED = 130  # 128 + SIGINT, the shell's convention
+TERMINATED = 143  # 128 + SIGTERM
 
 
 class _Started:

@@ -8,6 +8,7 @@ keeps the per-platform rows of ``platforms.parquet``.
 """
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -409,8 +410,38 @@ def platform_columns(s: State) -> dict[str, np.ndarray]:
     return columns
 
 
+# Indicators that are undefined (NaN) when there is nothing to average: no account left,
+# nobody ever invested, no entrant yet. Any other non-finite value is a failure.
+UNDEFINED_WHEN_EMPTY = frozenset(
+    {
+        "trust_mean",
+        "trust_balance_weighted",
+        "trust_p10",
+        "trust_p50",
+        "trust_p90",
+        "satisfaction_mean",
+        "retention_rate",
+        "entrant_fraud_share",
+    }
+)
+
+
+class NonFiniteError(ArithmeticError):
+    """An indicator came out infinite or NaN where it must be a number."""
+
+    def __init__(self, indicator: str, tick: int, value: float):
+        self.indicator, self.tick, self.value = indicator, tick, value
+        super().__init__(
+            f"indicator {indicator} is {value} at tick {tick}: the run stopped there (some "
+            "parameter is far outside the range the model is written for)"
+        )
+
+
 class Recorder:
     """Step 10: the tick's ``timeseries.parquet`` row (Mesa's DataCollector) and platform rows.
+
+    A tick whose row holds a non-finite value (other than an undefined average,
+    :data:`UNDEFINED_WHEN_EMPTY`) raises :class:`NonFiniteError` naming the indicator.
 
     Args:
         population: The users.
@@ -433,6 +464,12 @@ class Recorder:
         """Record the state at the end of this tick."""
         self.state = State(*self._args)
         self.datacollector.collect(model)
+        for name, values in self.datacollector.model_vars.items():
+            value = values[-1]
+            if not math.isfinite(value) and not (
+                name in UNDEFINED_WHEN_EMPTY and math.isnan(value)
+            ):
+                raise NonFiniteError(name, self.state.market.tick, value)
         self._platform_columns.append(platform_columns(self.state))
 
     def timeseries(self) -> pd.DataFrame:

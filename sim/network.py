@@ -14,6 +14,7 @@ same matrix.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -29,6 +30,7 @@ __all__ = [
     "barabasi_albert",
     "build_network",
     "erdos_renyi",
+    "load_edge_list",
     "mean_degree",
     "random_neighbours",
     "read_edge_list",
@@ -359,6 +361,7 @@ def read_edge_list(path: str | os.PathLike, n: int) -> sp.csr_array:
     n = _check_n(n)
     with open(path, "rb") as fh:
         raw = fh.read()
+    raw = raw.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark is not data
     # numpy's C loadtxt takes one delimiter; turning commas into spaces lets it split on any
     # whitespace. It reads 5M edges in ~0.7 s, versus ~2-3 s for pandas' C engine and far
     # longer for pandas with a regex separator (Python engine).
@@ -385,7 +388,26 @@ def read_edge_list(path: str | os.PathLike, n: int) -> sp.csr_array:
     if ends.min() < 0 or ends.max() >= n:
         # Rescan in Python (slow path only) to name the offending line.
         raise _edge_list_error(path, raw.decode("utf-8", errors="replace"), n)
+    if (ends[:, 0] == ends[:, 1]).all():  # as empty as an empty file, once loops are dropped
+        raise ValueError(
+            f"{os.fspath(path)!s}: edge list holds only self-loops (u u), which are dropped; "
+            f"expected lines 'u v' with two different node ids in [0, {n})"
+        )
     return _symmetric_csr(ends[:, 0], ends[:, 1], n)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_version(path: str, mtime_ns: int, size: int, n: int) -> sp.csr_array:
+    return read_edge_list(path, n)
+
+
+def load_edge_list(path: str | os.PathLike, n: int) -> sp.csr_array:
+    """:func:`read_edge_list`, parsed once per version of the file (validation, then the model).
+
+    The matrix is shared between callers: treat it as read-only.
+    """
+    stat = os.stat(path)
+    return _read_version(os.path.realpath(path), stat.st_mtime_ns, stat.st_size, n)
 
 
 def build_network(
@@ -422,7 +444,7 @@ def build_network(
     if kind == "edge_list":
         if path is None:
             raise ValueError("network kind 'edge_list' requires a path to the edge-list file")
-        return read_edge_list(path, n)
+        return load_edge_list(path, n)
     raise ValueError(f"unknown network kind {kind!r}; expected one of {KINDS}")
 
 

@@ -199,6 +199,14 @@ BAD_INPUTS = {
         ["network.path", "/nonexistent"],
     ),
     "ticks_zero": (["ticks=0"], ["ticks=0"]),
+    # Interpolations that do not resolve (issue 11, class 5).
+    "env_interpolation": (["seed=${oc.env:TRUSTSIM_NO_SUCH_VARIABLE}"], ["seed", "resolve"]),
+    "key_interpolation": (["seed=${population.nope}"], ["seed", "population.nope"]),
+    # Event parameters typed like config keys (issue 11, class 3).
+    "event_float_count": (
+        ["scenario.events=[{tick:2,type:platform_entry,count:2.5}]"],
+        ["scenario.events[0].count", "a whole number"],
+    ),
 }
 
 

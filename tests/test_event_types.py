@@ -1098,3 +1098,29 @@ def test_rumour_is_bad_evidence_for_believing_holders(compose_cfg):
             mean_without = account_trust(control)[held].mean()
             assert mean_with < mean_without - 0.01, seed
     assert reached_holders > 0  # the rumour met holders of its target
+
+
+@pytest.mark.parametrize(
+    ("spec", "param", "allowed"),
+    [
+        ({"type": "rumour", "substeps": 2.5}, "substeps", "a whole number"),
+        ({"type": "rumour", "substeps": 10**9}, "substeps", "[1, 100]"),
+        ({"type": "platform_entry", "count": 2.5}, "count", "a whole number"),
+        ({"type": "rumour", "is_true": "false"}, "is_true", "true or false"),
+        ({"type": "rumour", "evidence": float("inf")}, "evidence", "a finite number"),
+        ({"type": "macro_shock", "multiplier": float("nan")}, "multiplier", "a finite number"),
+        ({"type": "policy_shift", "changes": [1, 2]}, "changes", "a mapping"),
+        ({"type": "sandbox", "supervised": 1}, "supervised", "true or false"),
+        (
+            {"type": "policy_shift", "changes": {"penalty": 0.1}, "restore": "penalty"},
+            "restore",
+            "a list",
+        ),
+    ],
+)
+def test_event_parameters_are_typed_like_config_keys(spec, param, allowed):
+    """Regressions of the fuzzing pass: whole numbers, booleans, finiteness, containers."""
+    with pytest.raises(ConfigError) as info:
+        parse_events([{"tick": 2, **spec}], 10, N_PLATFORMS)
+    assert info.value.key == f"scenario.events[0].{param}"
+    assert allowed in info.value.allowed

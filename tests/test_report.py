@@ -512,3 +512,29 @@ def test_report_of_a_real_sweep(tmp_path, capsys):
     assert sorted(table["platforms"]) == ["balanced", "laggard"] and (table["n_runs"] == 2).all()
     for name in ("index.html", "ranking.png", "fan_trust_mean.png", "fan_platforms_active.png"):
         assert (report / name).stat().st_size > 0
+
+
+def test_hostile_sweep_folders_and_options_end_in_one_line(tmp_path, capsys):
+    """Regressions of the fuzzing pass (issue 11, class 8)."""
+    import json
+
+    sweep = tmp_path / "sw"
+    make_sweep(sweep, {"seed": range(3)}, ticks=4)
+    (sweep / "0" / ".hydra" / "overrides.yaml").write_bytes(bytes(range(256)))  # binary
+    summary = json.loads((sweep / "1" / "summary.json").read_text())
+    summary["final"]["trust_mean"] = "high"  # a string where a number belongs
+    (sweep / "1" / "summary.json").write_text(json.dumps(summary))
+    assert main([str(sweep), "--out", str(tmp_path / "r")]) == 0
+    assert "3 complete" in capsys.readouterr().out
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(SystemExit) as exit_:
+        main([str(sweep), "--out", str(tmp_path / "file")])
+    assert exit_.value.code == 2 and "is a file" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main([str(sweep), "--max-panels", "0"])
+    assert exit_.value.code == 2 and "--max-panels" in capsys.readouterr().err
+    # A folder that cannot be made (its parent is a file): an OSError, said in one line.
+    assert main([str(sweep), "--out", str(tmp_path / "file" / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("trustsim-report: error: cannot write the report")
+    assert err.count("\n") == 1

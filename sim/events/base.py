@@ -10,6 +10,7 @@ at step 1 of every later tick until they say they are done.
 
 import abc
 import dataclasses
+import math
 from collections.abc import Hashable
 from typing import Any, ClassVar, Protocol
 
@@ -103,9 +104,9 @@ class Event(abc.ABC):
 
 
 def check_range(key: str, value: Any, lo: float, hi: float | None = None) -> None:
-    """Raise :class:`ConfigError` unless ``lo <= value (<= hi)``."""
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= lo
-    ok = ok and (hi is None or value <= hi)
+    """Raise :class:`ConfigError` unless ``value`` is a finite number, ``lo <= value (<= hi)``."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    ok = ok and math.isfinite(value) and value >= lo and (hi is None or value <= hi)
     if not ok:
         allowed = f"a number in [{lo}, {hi}]" if hi is not None else f"a number >= {lo}"
         raise ConfigError(key, value, allowed)

@@ -9,6 +9,8 @@ from sim.config import LEVER_INDEX, LEVERS, STRATEGY_NAMES, ConfigError
 from sim.events.base import Event, EventContext, check_range, resolve_target
 from sim.market import SandboxTerms, Status
 
+MAX_ENTRANTS = 10_000  # platforms one event brings in (the real market peaked near 3,000)
+
 
 def _check_strategy(key: str, name: str) -> None:
     if name not in (*STRATEGY_NAMES, "mixed"):
@@ -62,7 +64,7 @@ class PlatformEntry(Event):
     advertised_yield: float | None = None
 
     def check(self, key: str) -> None:  # noqa: D102
-        check_range(f"{key}.count", self.count, 1)
+        check_range(f"{key}.count", self.count, 1, MAX_ENTRANTS)
         _check_entrants(key, self)
 
     def apply(self, ctx: EventContext) -> None:  # noqa: D102
@@ -125,7 +127,7 @@ class Sandbox(Event):
     supervised: bool = True
 
     def check(self, key: str) -> None:  # noqa: D102
-        check_range(f"{key}.entrants", self.entrants, 1)
+        check_range(f"{key}.entrants", self.entrants, 1, MAX_ENTRANTS)
         _check_entrants(key, self)
         if self.duration is not None:
             check_range(f"{key}.duration", self.duration, 1)

@@ -19,6 +19,8 @@ from sim.market import Market
 from sim.network import SocialNetwork
 from sim.population import F32, Population
 
+MAX_SUBSTEPS = 100  # kernel steps a week: more is no longer "talking more than once a week"
+
 
 @dataclass
 class Rumour(Event):
@@ -60,7 +62,7 @@ class Rumour(Event):
         for name in ("contact_prob", "stifle_prob", "belief", "literacy_effect"):
             check_range(f"{key}.{name}", getattr(self, name), 0.0, 1.0)
         check_range(f"{key}.evidence", self.evidence, 0.0)
-        check_range(f"{key}.substeps", self.substeps, 1)
+        check_range(f"{key}.substeps", self.substeps, 1, MAX_SUBSTEPS)
         if self.rebuttal_delay is not None:
             check_range(f"{key}.rebuttal_delay", self.rebuttal_delay, 0)
         if self.rebuttal_reach is not None:

@@ -7,6 +7,9 @@ built; :class:`Timeline` fires them at their ticks and runs the effects they sta
 """
 
 import dataclasses
+import math
+import types
+import typing
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -80,12 +83,55 @@ def _build_event(spec: Any, index: int, ticks: int) -> Event:
             params[unknown[0]],
             f"a parameter of {type_name}: " + ", ".join(sorted(names)),
         )
+    hints = typing.get_type_hints(cls)
+    for name, value in params.items():
+        if name != "tick":
+            check_kind(f"{key}.{name}", value, hints[name])
     try:
         event = cls(**params)
     except TypeError as err:  # a required parameter is missing
         raise ConfigError(key, dict(spec), f"{type_name} with {err}") from None
     event.check(key)
     return event
+
+
+def check_kind(key: str, value: Any, kind: Any) -> None:
+    """``value`` is of the annotated ``kind`` (the same rules as config keys).
+
+    Whole numbers must be ints (not bools or floats), numbers finite, booleans booleans,
+    lists lists and mappings mappings; ``X | None`` also takes null; ``int | str`` (a
+    platform target) is checked by :func:`sim.events.base.check_target`.
+
+    Raises:
+        ConfigError: Naming the key, the value and what is allowed.
+    """
+    args = typing.get_args(kind)
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return
+        options = [a for a in args if a is not type(None)]
+        if len(options) > 1:
+            return  # a target (int or a name): check_target says what is allowed
+        kind = options[0]
+    origin = typing.get_origin(kind) or kind
+    if origin is bool:
+        ok, allowed = isinstance(value, bool), "true or false"
+    elif origin is int:
+        ok, allowed = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+    elif origin is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        ok = ok and math.isfinite(value)
+        allowed = "a finite number"
+    elif origin is str:
+        ok, allowed = isinstance(value, str), "a string"
+    elif origin is list:
+        ok, allowed = isinstance(value, list | tuple), "a list"
+    elif origin is dict:
+        ok, allowed = isinstance(value, Mapping), "a mapping {key: value}"
+    else:
+        return
+    if not ok:
+        raise ConfigError(key, value, allowed)
 
 
 def parse_events(specs: Iterable[Any], ticks: int, n_platforms: int | None = None) -> list[Event]:

@@ -317,7 +317,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     0: report written; 1: written, but ``--sensitivity`` failed; 2: bad input (no such
     folder, no runs, unknown column), with a one-line message.
     """
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.max_panels < 1:
+        parser.error(f"--max-panels must be at least 1 (got {args.max_panels})")
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        parser.error(f"--out {args.out} is a file, not a folder")
     try:
         out = write_report(
             args.sweep_dir,
@@ -332,6 +337,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except ReportError as err:
         print(f"trustsim-report: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # an unwritable --out, a full disk: say where, no traceback
+        where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+        print(
+            f"trustsim-report: error: cannot write the report{where}: {err.strerror or err}",
+            file=sys.stderr,
+        )
         return 2
     except SensitivityError as err:
         print(f"trustsim-report: sensitivity analysis failed: {err}", file=sys.stderr)

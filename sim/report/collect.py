@@ -79,7 +79,7 @@ def read_overrides(folder: Path) -> dict[str, Any]:
     """A run's overrides (``.hydra/overrides.yaml``) as ``{key: typed value}``."""
     try:
         items = yaml.load((folder / ".hydra" / "overrides.yaml").read_text(), Loader=_LOADER)
-    except (OSError, yaml.YAMLError):
+    except (OSError, ValueError, yaml.YAMLError):  # unreadable, binary or not YAML
         return {}
     parsed = (parse_override(str(item)) for item in items or [])
     return dict(p for p in parsed if p is not None)
@@ -129,7 +129,7 @@ def _config_facts(folder: Path) -> dict[str, Any]:
     """Run facts from ``.hydra/config.yaml``, for runs without a summary."""
     try:
         cfg = yaml.load((folder / ".hydra" / "config.yaml").read_text(), Loader=_LOADER) or {}
-    except (OSError, yaml.YAMLError):
+    except (OSError, ValueError, yaml.YAMLError):  # unreadable, binary or not YAML
         return {}
 
     def get(*path: str) -> Any:
@@ -169,9 +169,16 @@ def _run_record(sweep_dir: Path, folder: Path) -> tuple[dict[str, Any], list[str
         if record.get(column) is None:  # an override of the same key is the same value
             record[column] = facts.get(column)
     if isinstance(summary, dict):
-        record.update({f"final_{k}": v for k, v in (summary.get("final") or {}).items()})
-        record.update({f"agg_{k}": v for k, v in (summary.get("aggregate") or {}).items()})
+        record.update({f"final_{k}": v for k, v in _numbers(summary.get("final")).items()})
+        record.update({f"agg_{k}": v for k, v in _numbers(summary.get("aggregate")).items()})
     return record, list(overrides)
+
+
+def _numbers(section: Any) -> dict[str, Any]:
+    """The numeric entries of a summary section (a hand-edited or foreign file may hold others)."""
+    if not isinstance(section, dict):
+        return {}
+    return {k: v for k, v in section.items() if v is None or isinstance(v, int | float)}
 
 
 def _missing(value: Any) -> bool:
