@@ -173,7 +173,6 @@ def test_a_yaml_alias_bomb_in_a_scenario_folder_hangs_nothing(tmp_path):
     [
         ("platforms.preset=my_label", "platforms.preset"),
         ("regulator.regime=strictest", "regulator.regime"),
-        ("output.plot=2", "output.plot"),
         ("platforms.reserve_risk=0.99", "platforms.reserve_risk"),
     ],
 )
