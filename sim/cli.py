@@ -17,6 +17,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
+from omegaconf.errors import InterpolationResolutionError
 
 from sim import exits
 from sim.calibration import stored_distance
@@ -109,6 +110,12 @@ def main() -> None:
     except KeyboardInterrupt:
         print("trustsim: interrupted; run the same command again to resume", file=sys.stderr)
         raise SystemExit(exits.INTERRUPTED) from None
+    except InterpolationResolutionError as err:  # Hydra resolves the run folder first
+        written = [a for a in sys.argv[1:] if "${" in a]
+        exits.bad_input(
+            f"invalid config value {', '.join(written) or err.full_key}: allowed an "
+            f"interpolation that resolves ({str(err.msg).splitlines()[0]})"
+        )
     except SystemExit as exit_:
         # Hydra reports override and composition errors itself, then exits with 1.
         if exit_.code == exits.INTERNAL and not exits.STARTED.value:

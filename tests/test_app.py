@@ -174,7 +174,9 @@ def test_nonsense_is_refused_naming_the_key(params, key):
 
 def test_a_refused_model_is_not_built_and_does_not_step():
     model = ClassroomModel(n_users="-1", penalty="0.1")
-    assert model.refusal == "invalid config value population.n_users=-1: allowed a number >= 1"
+    assert model.refusal == (
+        "invalid config value population.n_users=-1: allowed a number in [1, 1000000000]"
+    )
     assert not hasattr(model, "cfg") and not hasattr(model, "population")
     assert model.running is False
     model.step()
@@ -197,7 +199,7 @@ def test_the_page_refuses_on_reset_and_rebuilds_when_corrected():
     users.fire_event("keyup.enter", None)
     reset.click()
     (text,) = rc.find(v.Alert).widget.children
-    assert "population.n_users=-1: allowed a number >= 1" in text
+    assert "population.n_users=-1: allowed a number in [1, 1000000000]" in text
     users.v_model = "300"
     users.fire_event("keyup.enter", None)
     reset.click()
@@ -519,7 +521,9 @@ def test_page_in_a_browser(app_url):
             reset = page.get_by_role("button", name="Reset")
             reset.click()
             refusal = page.locator(".trustsim-refusal")
-            expect(refusal).to_contain_text("population.n_users=-1: allowed a number >= 1")
+            expect(refusal).to_contain_text(
+                "population.n_users=-1: allowed a number in [1, 1000000000]"
+            )
             expect(page.locator(".trustsim-charts")).to_have_count(0)
             # corrected, with the rumour switch on
             users.fill("1500")

@@ -176,7 +176,11 @@ CONFIG_ERRORS = [
         ["trust.forgetting_bad=1.5"], "trust.forgetting_bad", "1.5", "[0.0, 1.0]", id="forget>1"
     ),
     pytest.param(
-        ["population.max_accounts=0"], "population.max_accounts", "0", "in [1, 100]", id="max_accounts=0"
+        ["population.max_accounts=0"],
+        "population.max_accounts",
+        "0",
+        "in [1, 100]",
+        id="max_accounts=0",
     ),
     pytest.param(
         ["population.choice_temperature=0"],

@@ -26,7 +26,7 @@ from sim.behaviour.measures import (
 from sim.behaviour.runs import Arm, BehaviourError, RunResult, compose_arm
 from sim.behaviour.stats import Paired, paired
 from sim.compose import SCENARIO_DIR
-from sim.config import LEVERS, STRATEGY_NAMES, ConfigError, RegulatorConfig
+from sim.config import LEVERS, MAX_TICKS, STRATEGY_NAMES, ConfigError, RegulatorConfig
 
 # The main indicators of timeseries.parquet (model.md 9.1) the report reads.
 INDICATORS: tuple[Indicator, ...] = (
@@ -259,7 +259,7 @@ def plan_scenario(name: str, size: Sequence[str], ticks: int) -> ScenarioPlan:
         cfg = compose_arm(arm.overrides)
     except ConfigError as err:
         try:  # does it compose with a long enough horizon? then only the horizon is short
-            long = compose_arm([*arm.overrides, "ticks=100000"])
+            long = compose_arm([*arm.overrides, f"ticks={MAX_TICKS}"])
         except ConfigError:
             raise err from None
         last = max(int(e["tick"]) for e in long.scenario.events)
