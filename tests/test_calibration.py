@@ -198,3 +198,21 @@ def test_bad_calibration_options_fail_before_any_run(tmp_path):
     sweep_seed = trustsim(*TINY, "seed=0,1", cwd=tmp_path, timeout=120)
     assert sweep_seed.returncode == 2 and "seed" in sweep_seed.stderr
     assert not any((tmp_path / "cal").glob("*/summary.json"))
+
+
+@pytest.mark.slow
+def test_a_calibration_gives_the_same_trials_on_every_local_launcher(tmp_path):
+    """The sweeper only calls the launcher: basic, joblib and submitit give the same study."""
+    tables = {}
+    for launcher in ("basic", "joblib", "submitit_local"):
+        result = trustsim(
+            *TINY,
+            "hydra.sweeper.n_trials=2",
+            f"hydra/launcher={launcher}",
+            f"hydra.sweep.dir={launcher}",
+            cwd=tmp_path,
+        )
+        assert result.returncode == 0, (launcher, result.stderr[-2000:])
+        tables[launcher] = pd.read_parquet(tmp_path / launcher / "trials.parquet")
+    for launcher in ("joblib", "submitit_local"):
+        pd.testing.assert_frame_equal(tables["basic"], tables[launcher])
