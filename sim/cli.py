@@ -8,6 +8,8 @@ in its folder (``status.json``) and the others go on; a run whose folder already
 finished run of the same config is skipped, so a sweep started again resumes.
 """
 
+import contextlib
+import os
 import shutil
 import signal
 import sys
@@ -53,6 +55,16 @@ def _run(cfg: DictConfig) -> float | None:
             print(f"trustsim: run in {out} failed: {err}", file=sys.stderr)
             return None
         exits.bad_input(err)
+    except OSError as err:  # a full disk, a folder taken away mid-run: say where, plainly
+        # The disk that failed the run may not take its status either.
+        with contextlib.suppress(OSError):
+            record_failure(out, config, err)
+        message = f"cannot write the run's files in {out}: {err.strerror or err}"
+        if sweeping:
+            print(f"trustsim: run in {out} failed: {message}", file=sys.stderr)
+            return None
+        print(f"trustsim: error: {message}", file=sys.stderr)
+        raise SystemExit(exits.INTERNAL) from None
     except Exception as err:
         record_failure(out, config, err)
         if sweeping:
@@ -83,6 +95,36 @@ def _remove_if_empty(folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _output_folders(argv: list[str]) -> list[tuple[str, str]]:
+    """The run and sweep folders given on the command line (Hydra would trace back on them)."""
+    keys = ("hydra.run.dir", "hydra.sweep.dir")
+    found = []
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        if sep and key.lstrip("+~") in keys:
+            found.append((key.lstrip("+~"), value))
+    return found
+
+
+def _folder_problem(folder: str) -> str | None:
+    """Why ``folder`` cannot hold a run's files, or None if it can (or will be made)."""
+    if not folder.strip():
+        return "a folder name (empty would write into the current folder)"
+    if "${" in folder:
+        return None  # Hydra resolves it; a bad interpolation is reported as such
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        return "a folder, not an existing file"
+    parent = path
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"a folder whose parents are folders ({parent} is a file)"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"a folder this user can write in ({parent} is read-only)"
+    return None
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where SIGINT would be, so every launcher's clean-up runs for it too."""
 
@@ -100,6 +142,10 @@ def main() -> None:
     (SIGINT) or 143 (SIGTERM).
     """
     signal.signal(signal.SIGTERM, _on_sigterm)
+    for key, folder in _output_folders(sys.argv[1:]):
+        problem = _folder_problem(folder)
+        if problem:
+            exits.bad_input(f"invalid config value {key}={folder!r}: allowed {problem}")
     try:
         _run()
     except Terminated:

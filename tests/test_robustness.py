@@ -259,3 +259,40 @@ def test_sigterm_stops_a_joblib_sweep_and_its_workers_and_a_rerun_resumes(tmp_pa
     again = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert len(list((tmp_path / "sw").glob("*/summary.json"))) == 6
+
+
+FULL_DISK = """
+import errno, sys
+import sim.runner
+def full(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+sim.runner.write_parquet = full
+from sim.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize("case", ["file", "parent_file", "empty", "full_disk"])
+def test_output_folder_problems_end_in_one_line(tmp_path, case):
+    """Class 6: a run folder that is a file, under a file, empty, or a disk that fills up."""
+    import subprocess
+    import sys
+
+    (tmp_path / "afile").write_text("x")
+    folder = {"file": "afile", "parent_file": "afile/run", "empty": "", "full_disk": "run"}[case]
+    command = [sys.executable, "-c", FULL_DISK] if case == "full_disk" else [
+        sys.executable, "-m", "sim.cli",
+    ]  # fmt: skip
+    result = subprocess.run(
+        [*command, f"hydra.run.dir={folder}", "population.n_users=200", "ticks=2"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("trustsim")]
+    assert len(lines) == 1, result.stderr
+    if case == "full_disk":
+        assert result.returncode == 1 and "No space left" in lines[0]
+        assert not (tmp_path / "run" / "summary.json").exists()
+    else:
+        assert result.returncode == 2 and "hydra.run.dir" in lines[0]
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
