@@ -202,9 +202,17 @@ def test_bad_calibration_options_fail_before_any_run(tmp_path):
 
 @pytest.mark.slow
 def test_a_calibration_gives_the_same_trials_on_every_local_launcher(tmp_path):
-    """The sweeper only calls the launcher: basic, joblib and submitit give the same study."""
+    """The sweeper only calls the launcher: basic, joblib, submitit (and Ray, with the [ray]
+    extra) give the same study."""
+    import importlib.util
+
+    launchers = ["basic", "joblib", "submitit_local"]
+    if importlib.util.find_spec("ray") and importlib.util.find_spec(
+        "hydra_plugins.hydra_ray_launcher"
+    ):
+        launchers.append("ray_cluster")
     tables = {}
-    for launcher in ("basic", "joblib", "submitit_local"):
+    for launcher in launchers:
         result = trustsim(
             *TINY,
             "hydra.sweeper.n_trials=2",
@@ -214,5 +222,5 @@ def test_a_calibration_gives_the_same_trials_on_every_local_launcher(tmp_path):
         )
         assert result.returncode == 0, (launcher, result.stderr[-2000:])
         tables[launcher] = pd.read_parquet(tmp_path / launcher / "trials.parquet")
-    for launcher in ("joblib", "submitit_local"):
+    for launcher in launchers[1:]:
         pd.testing.assert_frame_equal(tables["basic"], tables[launcher])
