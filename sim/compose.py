@@ -89,8 +89,8 @@ def _expanded_nodes(node: yaml.Node, memo: dict[int, int]) -> int:
     return memo[id(node)]
 
 
-def _check_scenario_size(path: Path, key: str) -> None:
-    """Refuse a scenario file that is too big, or whose aliases expand too far."""
+def _read_scenario_text(path: Path, key: str) -> str:
+    """A scenario file's text, refused if too big or if its aliases expand too far."""
     try:
         size = path.stat().st_size
         text = path.read_bytes().decode("utf-8") if size <= MAX_SCENARIO_BYTES else ""
@@ -108,13 +108,15 @@ def _check_scenario_size(path: Path, key: str) -> None:
         raise ConfigError(
             key, "aliases expanding", f"at most {MAX_SCENARIO_NODES:,} YAML nodes once expanded"
         )
+    return text
 
 
 def _scenario_node(path: Path) -> ScenarioConfig:
     key = f"scenario file {path}"
-    _check_scenario_size(path, key)
+    text = _read_scenario_text(path, key)  # the file is read once
     try:
-        data = OmegaConf.to_container(OmegaConf.load(path), resolve=True) or {}
+        data = OmegaConf.to_container(OmegaConf.create(text), resolve=True) if text.strip() else {}
+        data = data or {}
     except Exception as err:  # YAML syntax and the like: name the file and the problem
         raise ConfigError(key, str(err).splitlines()[0], "valid YAML") from None
     if not isinstance(data, dict):
@@ -171,18 +173,31 @@ def _check_labels(cfg: Config) -> None:
     only relabel the run. (A scenario's name may come from Hydra's own search path too.)
     """
     labels = (
-        ("platforms.preset", cfg.platforms.preset, _names(CONF_DIR / "platforms")),
-        ("regulator.regime", cfg.regulator.regime, _names(CONF_DIR / "regulator")),
+        ("platforms.preset", cfg.platforms.preset, preset_names()),
+        ("regulator.regime", cfg.regulator.regime, regime_names()),
     )
     for key, value, allowed in labels:
         if value not in allowed:
-            raise ConfigError(
-                key, value, f"one of {', '.join(sorted(set(allowed)))} (choose it with the group)"
-            )
+            raise ConfigError(key, value, f"one of {', '.join(allowed)} (choose it with the group)")
 
 
-def _names(folder: Path) -> list[str]:
-    return [p.stem for p in folder.glob("*.yaml")]
+def _names(folders: list[Path]) -> list[str]:
+    return sorted({p.stem for folder in folders if folder.is_dir() for p in folder.glob("*.yaml")})
+
+
+def scenario_names() -> list[str]:
+    """Scenarios of the library (and of ``$TRUSTSIM_SCENARIO_PATH``)."""
+    return _names(scenario_dirs())
+
+
+def preset_names() -> list[str]:
+    """Platform strategy presets (``conf/platforms``)."""
+    return _names([CONF_DIR / "platforms"])
+
+
+def regime_names() -> list[str]:
+    """Regulator regimes (``conf/regulator``)."""
+    return _names([CONF_DIR / "regulator"])
 
 
 def _edge_estimate(cfg: Config) -> float | None:

@@ -190,11 +190,7 @@ class MarketStructure:
             np.flatnonzero(losing),
             orderly=True,
             reason="unprofitable",
-            status=lambda j: (
-                Status.EXITED
-                if market.cash[j] + market.loans[j] >= market.liabilities[j]
-                else Status.WOUND_DOWN
-            ),
+            status=lambda j: Status.EXITED if market.is_solvent(j) else Status.WOUND_DOWN,
         )
         self.resolver.wind_down_all(np.flatnonzero(abscond), orderly=False, reason="absconded")
 

@@ -403,6 +403,10 @@ class Market:
         """Cash and the loan book at book value."""
         return self.cash + self.loans
 
+    def is_solvent(self, j: int) -> bool:
+        """Whether platform ``j``'s cash and loans at book value cover what it owes."""
+        return bool(self.cash[j] + self.loans[j] >= self.liabilities[j])
+
     def advertised_yields(self) -> np.ndarray:
         """Annual yield promised: the strategy's, a fraud's premium, an unregulated product's."""
         return self.base_yield + self.yield_premium + self.product_yield

@@ -106,21 +106,25 @@ class State:
         """The tick's :class:`AccountSummary`: step 8's tally, else one pass (tick 0)."""
         if self.market.this_tick.accounts is not None:
             return self.market.this_tick.accounts
-        pop = self.population
-        return AccountSummary.of(
-            accounts.account_summary(
-                pop.platform,
-                pop.a,
-                pop.b,
-                pop.balance,
-                pop.institutional_trust,
-                np.float32(self.prior_weight),
-                QUANTILE_BINS,
-                len(self.market),
-                pop.satisfaction,
-                pop.ever_invested,
-            )
+        return tally_accounts(self.population, len(self.market), self.prior_weight)
+
+
+def tally_accounts(pop: Population, n_platforms: int, prior_weight: float) -> AccountSummary:
+    """One pass over the accounts: the indicators' statistics and the per-platform sums."""
+    return AccountSummary.of(
+        accounts.account_summary(
+            pop.platform,
+            pop.a,
+            pop.b,
+            pop.balance,
+            pop.institutional_trust,
+            np.float32(prior_weight),
+            QUANTILE_BINS,
+            n_platforms,
+            pop.satisfaction,
+            pop.ever_invested,
         )
+    )
 
 
 Metric = Callable[[State], float]

@@ -21,10 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim import accounts
 from sim.config import PopulationConfig
 from sim.market import Market
-from sim.metrics import QUANTILE_BINS, AccountSummary
+from sim.metrics import tally_accounts
 from sim.population import F32, Population
 
 
@@ -78,20 +77,7 @@ def update_satisfaction(
     # Of the dissatisfied, the literate complain more (they know the channel).
     complains = rng.random(unhappy.size) < cfg.complaint_prob * pop.literacy[unhappy]
     market.complaints = np.bincount(worst[complains], minlength=len(market))
-    summary = AccountSummary.of(
-        accounts.account_summary(
-            pop.platform,
-            pop.a,
-            pop.b,
-            pop.balance,
-            pop.institutional_trust,
-            F32(prior_weight),
-            QUANTILE_BINS,
-            len(market),
-            pop.satisfaction,
-            pop.ever_invested,
-        )
-    )
+    summary = tally_accounts(pop, len(market), prior_weight)
     held = summary.platform_holders > 0
     market.rating = np.where(
         held,

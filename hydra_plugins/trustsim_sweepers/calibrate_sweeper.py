@@ -38,12 +38,13 @@ from hydra.errors import (
     MissingConfigException,
     OverrideParseException,
 )
-from hydra.plugins.launcher import Launcher
-from hydra.plugins.sweeper import Sweeper
-from hydra.types import HydraContext, TaskFunction
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import OmegaConf
 
-from hydra_plugins.trustsim_sweepers.salib_sweeper import _plain, fixed_overrides
+from hydra_plugins.trustsim_sweepers.salib_sweeper import (
+    LaunchingSweeper,
+    _plain,
+    fixed_overrides,
+)
 
 log = logging.getLogger(__name__)
 
@@ -77,32 +78,12 @@ ConfigStore.instance().store(
 )
 
 
-class CalibrateSweeper(Sweeper):
+class CalibrateSweeper(LaunchingSweeper):
     """Minimise the distance to a record over the free parameters, with replicates."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__()
-        conf = CalibrateSweeperConf(**{k: _plain(v) for k, v in options.items()})
-        self.options = conf
-        self.hydra_context: HydraContext | None = None
-        self.config: DictConfig | None = None
-        self.launcher: Launcher | None = None
-
-    def setup(
-        self,
-        *,
-        hydra_context: HydraContext,
-        task_function: TaskFunction,
-        config: DictConfig,
-    ) -> None:
-        """Keep the context and make the launcher (any: basic, joblib, submitit, ...)."""
-        from hydra.core.plugins import Plugins
-
-        self.hydra_context = hydra_context
-        self.config = config
-        self.launcher = Plugins.instance().instantiate_launcher(
-            hydra_context=hydra_context, task_function=task_function, config=config
-        )
+        self.options = CalibrateSweeperConf(**{k: _plain(v) for k, v in options.items()})
 
     # -- checks ----------------------------------------------------------------------------
 

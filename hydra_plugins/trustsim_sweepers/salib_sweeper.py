@@ -103,7 +103,37 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class SALibSweeper(Sweeper):
+class LaunchingSweeper(Sweeper):
+    """What trustsim's sweepers share: they hold Hydra's context and launch through its launcher.
+
+    Going through whatever launcher is configured (basic, joblib, submitit, Ray) is what
+    makes a design or a calibration run wherever a plain sweep runs.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hydra_context: HydraContext | None = None
+        self.config: DictConfig | None = None
+        self.launcher: Launcher | None = None
+
+    def setup(
+        self,
+        *,
+        hydra_context: HydraContext,
+        task_function: TaskFunction,
+        config: DictConfig,
+    ) -> None:
+        """Keep the context and make the launcher (any: basic, joblib, submitit, ...)."""
+        from hydra.core.plugins import Plugins
+
+        self.hydra_context = hydra_context
+        self.config = config
+        self.launcher = Plugins.instance().instantiate_launcher(
+            hydra_context=hydra_context, task_function=task_function, config=config
+        )
+
+
+class SALibSweeper(LaunchingSweeper):
     """Launch one job per row of a SALib design (times each replicate combination)."""
 
     def __init__(
@@ -126,26 +156,7 @@ class SALibSweeper(Sweeper):
         self.params = _plain(params) or {}
         self.fixed = _plain(fixed)
         self.max_batch_size = max_batch_size
-        self.hydra_context: HydraContext | None = None
-        self.config: DictConfig | None = None
-        self.launcher: Launcher | None = None
         self.design: dict[str, Any] | None = None
-
-    def setup(
-        self,
-        *,
-        hydra_context: HydraContext,
-        task_function: TaskFunction,
-        config: DictConfig,
-    ) -> None:
-        """Keep the context and make the launcher (any: basic, joblib, submitit, ...)."""
-        from hydra.core.plugins import Plugins
-
-        self.hydra_context = hydra_context
-        self.config = config
-        self.launcher = Plugins.instance().instantiate_launcher(
-            hydra_context=hydra_context, task_function=task_function, config=config
-        )
 
     # -- the jobs --------------------------------------------------------------------------
 

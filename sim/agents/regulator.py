@@ -136,7 +136,7 @@ class Regulator(mesa.Agent):
         for j in np.flatnonzero(due):
             # A sanction, not a failure: a solvent platform's book runs off at the exit
             # haircut, so its users lose little (seed 2.4: orderly exit).
-            solvent = market.assets[j] >= market.liabilities[j]
+            solvent = market.is_solvent(j)
             resolver.wind_down(
                 int(j), orderly=True, reason="repeated_violations", going_concern=bool(solvent)
             )
@@ -218,7 +218,7 @@ class Regulator(mesa.Agent):
         Solvent and clean: graduates. Solvent with violations: exits as a going concern.
         Insolvent: wound down in order.
         """
-        solvent = market.assets[j] >= market.liabilities[j]
+        solvent = market.is_solvent(j)
         if solvent and market.violations_detected[j] == 0 and not market.blacklisted[j]:
             market.set_status(j, Status.ACTIVE)
             market.set_sandbox(j, None)

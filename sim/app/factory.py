@@ -15,12 +15,17 @@ replaces a ``scenario`` argument with one on Reset), so the scenario's keyword h
 import inspect
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import mesa
 
-from sim.compose import CONF_DIR, compose_config, scenario_dirs, validate_run
+from sim.compose import (
+    compose_config,
+    preset_names,
+    regime_names,
+    scenario_names,
+    validate_run,
+)
 from sim.config import Config, ConfigError
 from sim.model import TrustModel
 
@@ -39,25 +44,6 @@ SANDBOX_EVENT = {"tick": SANDBOX_TICK, "type": "sandbox", "supervised": True}
 # calibrated parameters): the page composes them with it.
 CHINA_PREFIX = "china_p2p"
 CHINA_EXPERIMENT = "china_p2p"
-
-
-def _names(folders: list[Path]) -> list[str]:
-    return sorted({p.stem for folder in folders if folder.is_dir() for p in folder.glob("*.yaml")})
-
-
-def scenario_names() -> list[str]:
-    """Scenarios of the library (and of ``$TRUSTSIM_SCENARIO_PATH``)."""
-    return _names(scenario_dirs())
-
-
-def preset_names() -> list[str]:
-    """Platform strategy presets (``conf/platforms``)."""
-    return _names([CONF_DIR / "platforms"])
-
-
-def regime_names() -> list[str]:
-    """Regulator regimes (``conf/regulator``)."""
-    return _names([CONF_DIR / "regulator"])
 
 
 @dataclass(frozen=True)

@@ -246,15 +246,9 @@ class ExitDrive:
             leave[ctx.rng.permutation(leave.size)],
             orderly=True,
             reason="orderly_exit",
-            status=lambda j: _exit_status(market, j),
+            status=lambda j: Status.EXITED if market.is_solvent(j) else Status.WOUND_DOWN,
         )
         return self.until is None or ctx.tick < self.until
-
-
-def _exit_status(market, j: int) -> Status:
-    """A platform leaving in order: a going concern if solvent, else wound down."""
-    solvent = market.cash[j] + market.loans[j] >= market.liabilities[j]
-    return Status.EXITED if solvent else Status.WOUND_DOWN
 
 
 @dataclass

@@ -33,6 +33,7 @@ from sim.calibration import record
 from sim.config import CalibrationConfig
 from sim.files import CALIBRATION, FAN_CHART, SUMMARY, TIMESERIES, TRIALS
 from sim.output import atomic_write_bytes, read_json, write_json, write_parquet
+from sim.plotting import figure_png
 
 BANDS = ((0.05, 0.95), (0.25, 0.75))
 
@@ -152,7 +153,7 @@ def write_results(
     write_json(sweep_dir / CALIBRATION, result)
     if figure and result["near_optimal"] is not None:
         fig = fan_chart(sweep_dir, result)
-        atomic_write_bytes(sweep_dir / FAN_CHART, _png(fig))
+        atomic_write_bytes(sweep_dir / FAN_CHART, figure_png(fig))
     return result
 
 
@@ -230,14 +231,3 @@ def fan_chart(sweep_dir: Path, result: dict[str, Any]):
     ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
     return fig
-
-
-def _png(fig) -> bytes:
-    import io
-
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    return buffer.getvalue()
