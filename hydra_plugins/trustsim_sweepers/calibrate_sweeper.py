@@ -33,16 +33,12 @@ from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from hydra.core.utils import JobReturn
-from hydra.errors import (
-    ConfigCompositionException,
-    MissingConfigException,
-    OverrideParseException,
-)
 from omegaconf import OmegaConf
 
 from hydra_plugins.trustsim_sweepers.salib_sweeper import (
     LaunchingSweeper,
     _plain,
+    bad_input_errors,
     fixed_overrides,
 )
 
@@ -256,7 +252,6 @@ class CalibrateSweeper(LaunchingSweeper):
         """Run the calibration to ``n_trials`` finished trials, resuming a study if there is one."""
         import optuna
 
-        from sim.config import ConfigError
         from sim.files import SWEEP
         from sim.output import read_json, write_json
 
@@ -271,12 +266,7 @@ class CalibrateSweeper(LaunchingSweeper):
             self._check_job(self.jobs(0, middle, base)[0])
             optuna.logging.set_verbosity(optuna.logging.WARNING)
             study = self._study(sweep_dir, params)
-        except (
-            ConfigError,
-            ConfigCompositionException,
-            MissingConfigException,
-            OverrideParseException,
-        ) as err:  # a bad option or override: bad input, before anything runs
+        except bad_input_errors() as err:  # a bad option or override, before anything runs
             from sim.exits import bad_input
 
             bad_input(err)

@@ -97,6 +97,18 @@ def fixed_overrides(fixed: Any) -> list[str]:
     raise ConfigError("hydra.sweeper.fixed", fixed, "a mapping {key: value} or a list of overrides")
 
 
+def bad_input_errors() -> tuple[type[Exception], ...]:
+    """What a sweeper's options and overrides raise when they are bad input (exit 2)."""
+    from sim.config import ConfigError
+
+    return (
+        ConfigError,
+        ConfigCompositionException,
+        MissingConfigException,
+        OverrideParseException,
+    )
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, DictConfig | ListConfig):
         return OmegaConf.to_container(value, resolve=True)
@@ -290,8 +302,6 @@ class SALibSweeper(LaunchingSweeper):
 
     def sweep(self, arguments: list[str]) -> list[Sequence[JobReturn]]:
         """Sample the design, record it, and launch its jobs in (deterministic) order."""
-        from sim.config import ConfigError
-
         assert self.config is not None and self.launcher is not None
         sweep_dir = Path(self.config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
@@ -303,12 +313,7 @@ class SALibSweeper(LaunchingSweeper):
             rows = len(design["samples"])
             self.check_jobs([jobs[k * rows] for k in range(len(replicates))], design)
             self._write_records(sweep_dir, design, len(jobs))
-        except (
-            ConfigError,
-            ConfigCompositionException,
-            MissingConfigException,
-            OverrideParseException,
-        ) as err:  # a bad option or override: bad input, before anything runs
+        except bad_input_errors() as err:  # a bad option or override, before anything runs
             from sim.exits import bad_input
 
             bad_input(err)
