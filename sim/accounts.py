@@ -270,7 +270,8 @@ def choose_and_deposit(
             continue
         total = 0.0
         for s in range(n_cand):
-            weight[s] = np.exp(utility[s] - top)  # 0 for -inf
+            # exp(0) is 1 exactly, and -inf gives 0; exp is a third of this pass.
+            weight[s] = 1.0 if utility[s] == top else np.exp(utility[s] - top)
             total += weight[s]
         target = uniforms[r, considered] * total
         pick = -1
@@ -316,107 +317,6 @@ def choose_and_deposit(
     return chosen, amounts, switch_users[:n_switch], switch_slots[:n_switch]
 
 
-@njit(cache=True, nogil=True)
-def evidence(
-    platform,
-    uniforms,
-    literacy,
-    literacy_noise,
-    good_base,
-    bad_base,
-    disclosure_weight,
-    signal_base,
-    news_bad,
-    reached,
-    g,
-    failed,
-    own_outcome,
-    failed_evidence,
-    a,
-    b,
-    forgetting_good,
-    forgetting_bad,
-    w_plus,
-    w_minus,
-    balance,
-    user_loss,
-    value,
-    smoothing,
-    threshold,
-    satisfaction_,
-):  # pragma: no cover - numba
-    """Every slot's evidence, learned at once (steps 6-7); users' outcomes (step 8).
-
-    A user reads a disclosure with personal noise ``r_i = z_i literacy_noise (1 - lit_i)``,
-    ``z_i = sqrt(12) (u_i - 1/2)`` from a uniform ``u_i`` (mean 0, sd 1; a uniform costs a
-    fraction of a normal draw at a million users); with ``s = clip(signal_base_p + r_i, 0, 1)``:
-    ``good = good_base_p + w_p s`` and
-    ``bad = bad_base_p + w_p (1 - s) + reached_i g_i news_bad_p``,
-    where the bases gather own outcome, incidents and ratings per platform. A ``failed``
-    withdrawal pays nothing (``own_outcome`` less good, floored at 0) and is
-    ``failed_evidence`` more bad. The evidence is then learned as
-    :func:`sim.trust.update_evidence` does, ``a <- lam+ a + w+ good``,
-    ``b <- lam- b + w- bad`` (empty slots only forget): one pass instead of writing the
-    evidence out and reading it back. Evidence heard later in the tick (rumours, word of
-    mouth) is added to ``a, b`` with its weight, as if it had been in ``good, bad``.
-
-    While the row is read, the same pass does step 8's outcomes (nothing they read changes
-    in between; see :mod:`sim.satisfaction`): a slot's outcome is ``value_p``, 0 on a
-    failed withdrawal; the user's outcome is the balance-weighted mean (0 after a loss);
-    satisfaction moves ``smoothing`` of the way to it; a user whose outcome is below
-    ``threshold`` is dissatisfied with the platform of their worst slot.
-
-    Returns:
-        ``(unhappy_users, unhappy_platforms)``: the dissatisfied and their worst platform.
-    """
-    n, k_max = platform.shape
-    unhappy_users = np.empty(n, np.int64)
-    unhappy_platforms = np.empty(n, np.int64)
-    n_unhappy = 0
-    for i in range(n):
-        reading = (uniforms[i] - 0.5) * SQRT12 * literacy_noise * (1.0 - literacy[i])
-        total = 0.0
-        weighted = 0.0
-        worst = 2.0
-        worst_p = -1
-        for k in range(k_max):
-            p = platform[i, k]
-            a[i, k] *= forgetting_good
-            b[i, k] *= forgetting_bad
-            if p < 0:
-                continue
-            s = signal_base[p] + reading
-            s = min(max(s, 0.0), 1.0)
-            w = disclosure_weight[p]
-            good = good_base[p] + w * s
-            extra = news_bad[p] * g[i] if reached[i] else 0.0
-            bad = bad_base[p] + w * (1.0 - s) + extra
-            if failed[i, k]:
-                good = max(good - own_outcome, 0.0)
-                bad += failed_evidence
-                out = 0.0
-                held = balance[i, k] + 1.0
-            else:
-                out = value[p]
-                held = balance[i, k]
-            a[i, k] += w_plus * good
-            b[i, k] += w_minus * bad
-            total += held
-            weighted += held * out
-            if out < worst:
-                worst = out
-                worst_p = p
-        lost = user_loss[i] > 0.0
-        if total > 0.0 or lost:
-            outcome = 0.0 if lost else weighted / total
-            satisfaction_[i] += smoothing * (outcome - satisfaction_[i])
-            if outcome < threshold and worst_p >= 0:
-                unhappy_users[n_unhappy] = i
-                unhappy_platforms[n_unhappy] = worst_p
-                n_unhappy += 1
-    return unhappy_users[:n_unhappy], unhappy_platforms[:n_unhappy]
-
-
 @njit(cache=True, nogil=True, inline="always")
 def _tally_user(
     i, platform, a, b, balance, g, prior_weight, hist, plat_trust, plat_holders, sums, value
@@ -451,6 +351,150 @@ def _tally_user(
         plat_holders[q] += 1
         sums[q] += value
     return count, trust_sum, trust_balance, balance_sum
+
+
+@njit(cache=True, nogil=True)
+def evidence(
+    platform,
+    uniforms,
+    literacy,
+    literacy_noise,
+    good_base,
+    bad_base,
+    disclosure_weight,
+    signal_base,
+    news_bad,
+    reached,
+    g,
+    failed,
+    own_outcome,
+    failed_evidence,
+    a,
+    b,
+    forgetting_good,
+    forgetting_bad,
+    w_plus,
+    w_minus,
+    balance,
+    user_loss,
+    value,
+    smoothing,
+    threshold,
+    satisfaction_,
+    prior_weight,
+    bins,
+    ever_invested,
+):  # pragma: no cover - numba
+    """Every slot's evidence, learned at once (steps 6-7); outcomes and the tally (step 8).
+
+    A user reads a disclosure with personal noise ``r_i = z_i literacy_noise (1 - lit_i)``,
+    ``z_i = sqrt(12) (u_i - 1/2)`` from a uniform ``u_i`` (mean 0, sd 1; a uniform costs a
+    fraction of a normal draw at a million users); with ``s = clip(signal_base_p + r_i, 0, 1)``:
+    ``good = good_base_p + w_p s`` and
+    ``bad = bad_base_p + w_p (1 - s) + reached_i g_i news_bad_p``,
+    where the bases gather own outcome, incidents and ratings per platform. A ``failed``
+    withdrawal pays nothing (``own_outcome`` less good, floored at 0) and is
+    ``failed_evidence`` more bad. The evidence is then learned as
+    :func:`sim.trust.update_evidence` does, ``a <- lam+ a + w+ good``,
+    ``b <- lam- b + w- bad``: one pass instead of writing the evidence out and reading it
+    back (empty slots hold no evidence, so they are skipped). Evidence heard earlier in the
+    tick (rumours, word of mouth) is already in ``a, b`` and is forgotten with the rest.
+
+    While the row is read, the same pass does step 8's outcomes (nothing they read changes
+    in between; see :mod:`sim.satisfaction`): a slot's outcome is ``value_p``, 0 on a
+    failed withdrawal; the user's outcome is the balance-weighted mean (0 after a loss);
+    satisfaction moves ``smoothing`` of the way to it; a user whose outcome is below
+    ``threshold`` is dissatisfied with the platform of their worst slot. Last, the row is
+    tallied as :func:`account_summary` does (``g`` is final for the tick by then: system
+    trust moves before this pass), so the accounts are read once a tick for both.
+
+    Returns:
+        ``(unhappy_users, unhappy_platforms, summary)``: the dissatisfied, their worst
+        platform, and :func:`account_summary`'s tuple after the pass.
+    """
+    n, k_max = platform.shape
+    n_platforms = value.size
+    unhappy_users = np.empty(n, np.int64)
+    unhappy_platforms = np.empty(n, np.int64)
+    n_unhappy = 0
+    hist = np.zeros(bins, np.int64)
+    plat_trust = np.zeros(n_platforms)
+    plat_holders = np.zeros(n_platforms, np.int64)
+    plat_satisfaction = np.zeros(n_platforms)
+    count = 0
+    trust_sum = 0.0
+    trust_balance = 0.0
+    balance_sum = 0.0
+    invested = 0
+    satisfaction_sum = 0.0
+    ever = 0
+    for i in range(n):
+        reading = (uniforms[i] - 0.5) * SQRT12 * literacy_noise * (1.0 - literacy[i])
+        total = 0.0
+        weighted = 0.0
+        worst = 2.0
+        worst_p = -1
+        for k in range(k_max):
+            p = platform[i, k]
+            if p < 0:
+                continue
+            a[i, k] *= forgetting_good
+            b[i, k] *= forgetting_bad
+            s = signal_base[p] + reading
+            s = min(max(s, 0.0), 1.0)
+            w = disclosure_weight[p]
+            good = good_base[p] + w * s
+            extra = news_bad[p] * g[i] if reached[i] else 0.0
+            bad = bad_base[p] + w * (1.0 - s) + extra
+            if failed[i, k]:
+                good = max(good - own_outcome, 0.0)
+                bad += failed_evidence
+                out = 0.0
+                held = balance[i, k] + 1.0
+            else:
+                out = value[p]
+                held = balance[i, k]
+            a[i, k] += w_plus * good
+            b[i, k] += w_minus * bad
+            total += held
+            weighted += held * out
+            if out < worst:
+                worst = out
+                worst_p = p
+        lost = user_loss[i] > 0.0
+        if total > 0.0 or lost:
+            outcome = 0.0 if lost else weighted / total
+            satisfaction_[i] += smoothing * (outcome - satisfaction_[i])
+            if outcome < threshold and worst_p >= 0:
+                unhappy_users[n_unhappy] = i
+                unhappy_platforms[n_unhappy] = worst_p
+                n_unhappy += 1
+        if ever_invested[i]:
+            ever += 1
+            satisfaction_sum += satisfaction_[i]
+        c, ts, tb, bs = _tally_user(
+            i, platform, a, b, balance, g, prior_weight, hist, plat_trust, plat_holders,
+            plat_satisfaction, satisfaction_[i],
+        )  # fmt: skip
+        count += c
+        trust_sum += ts
+        trust_balance += tb
+        balance_sum += bs
+        invested += c > 0
+    summary = (
+        count,
+        trust_sum,
+        trust_balance,
+        balance_sum,
+        hist,
+        plat_trust,
+        plat_holders,
+        invested,
+        satisfaction_sum,
+        ever,
+        plat_satisfaction,
+    )
+    return unhappy_users[:n_unhappy], unhappy_platforms[:n_unhappy], summary
 
 
 @njit(cache=True, nogil=True)

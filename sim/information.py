@@ -25,6 +25,7 @@ import numpy as np
 from sim import accounts
 from sim.config import LEVER_INDEX, TrustConfig
 from sim.market import Market
+from sim.metrics import QUANTILE_BINS, AccountSummary
 from sim.network import SocialNetwork, random_neighbours
 from sim.population import F32, Population
 from sim.satisfaction import Outcomes
@@ -46,10 +47,13 @@ def inform(
     rng: np.random.Generator,
     rumour_rng: np.random.Generator,
 ) -> None:
-    """MODEL.md steps 6-7: this tick's evidence, learned; rumours, word of mouth, system trust.
+    """MODEL.md steps 6-7: rumours, word of mouth, system trust; this tick's evidence, learned.
 
-    The evidence is added to the accounts as it is gathered (step 7's update, fused into
-    the passes of step 6; see :func:`sim.accounts.evidence`).
+    What users hear from others (rumours, word of mouth) and system trust come first; then
+    one pass over the accounts forgets, adds the tick's evidence (step 7's update, fused
+    into the pass of step 6; see :func:`sim.accounts.evidence`) and, with every account's
+    evidence and system trust final for the tick, tallies the accounts for step 8 and the
+    indicators (``this_tick.accounts``).
 
     Args:
         population: The users (tips, awareness and institutional trust change).
@@ -64,14 +68,16 @@ def inform(
         rng: The information generator.
         rumour_rng: The rumours' generator.
     """
-    reached = gather_evidence(
-        population, market, trust, enforced, news_reach, recovery_rate, outcomes, rng
-    )
+    # Who hears of this tick's enforcement (drawn first: system trust and the evidence
+    # pass both read it).
+    no_news = np.zeros(population.n, dtype=bool)
+    reached = rng.random(population.n, dtype=F32) < news_reach if enforced else no_news
     for rumour in market.rumours:
         if rumour.live:
             rumour.advance(market, population, network, trust.w_minus, rumour_rng)
     market.this_tick.wom_net = word_of_mouth(population, network, trust, rng)
     update_institutional_trust(population, market, network, trust, enforced, reached)
+    gather_evidence(population, market, trust, enforced, reached, recovery_rate, outcomes, rng)
 
 
 def reliability(market: Market, recovery_rate: float) -> np.ndarray:
@@ -108,11 +114,11 @@ def gather_evidence(
     market: Market,
     t: TrustConfig,
     enforced: list[int],
-    news_reach: float,
+    reached: np.ndarray,
     recovery_rate: float,
     outcomes: Outcomes,
     rng: np.random.Generator,
-) -> np.ndarray:
+) -> None:
     """Good and bad evidence from this tick's outcomes and the public record, learned.
 
     Per-platform parts are assembled here, then one fused pass (``accounts.evidence``)
@@ -120,11 +126,9 @@ def gather_evidence(
     adds them to the accounts' evidence (``a, b``, after forgetting; MODEL.md step 7).
     The public part also extends each platform's public record (``public_good``,
     ``public_bad``), with the forgetting and weights of account evidence. The same pass
-    moves satisfaction by ``outcomes`` and finds the dissatisfied (``this_tick.unhappy``,
-    step 8).
-
-    Returns:
-        Who heard enforcement news.
+    moves satisfaction by ``outcomes``, finds the dissatisfied (``this_tick.unhappy``,
+    step 8) and tallies the accounts (``this_tick.accounts``); ``reached`` are the users
+    enforcement news reached.
     """
     n_plat = len(market)
     now = market.this_tick
@@ -157,10 +161,8 @@ def gather_evidence(
     # user trusts the system.
     news_bad = np.zeros(n_plat)
     news_bad[enforced] = t.news_evidence
-    no_news = np.zeros(pop.n, dtype=bool)
-    reached = rng.random(pop.n, dtype=F32) < news_reach if enforced else no_news
     weight = t.disclosure_evidence * disclosure
-    now.unhappy = accounts.evidence(
+    unhappy, worst, summary = accounts.evidence(
         pop.platform,
         uniforms,
         pop.literacy,
@@ -187,14 +189,18 @@ def gather_evidence(
         outcomes.smoothing,
         outcomes.threshold,
         pop.satisfaction,
+        F32(t.prior_weight),
+        QUANTILE_BINS,
+        pop.ever_invested,
     )
+    now.unhappy = (unhappy, worst)
+    now.accounts = AccountSummary.of(summary)
     # The public record: the same public signals, read without a user's own noise.
     read = np.clip(signal, 0.0, 1.0)
     public_good = weight * read + rating_good
     public_bad = public_bad + weight * (1.0 - read) + news_bad
     market.public_good = t.forgetting_good * market.public_good + t.w_plus * public_good
     market.public_bad = t.forgetting_bad * market.public_bad + t.w_minus * public_bad
-    return reached
 
 
 def word_of_mouth(

@@ -359,7 +359,7 @@ def runs_cum(s: State) -> float:
 @metric("aware_share")
 def aware_share(s: State) -> float:
     """Share of users who know of the market (its potential investors)."""
-    return float(s.population.aware.mean())
+    return np.count_nonzero(s.population.aware) / s.population.n
 
 
 @metric("sandbox_admissions")

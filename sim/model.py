@@ -124,7 +124,7 @@ class TrustModel(mesa.Model):
             pop, market, requests, self.resolver, cfg.platforms, rngs["settlement"]
         )
         self.regulator.act(market, pop, cfg.platforms, self.resolver, rngs["regulator"])  # 5
-        information.inform(  # 6 and 7: evidence, learned as it is gathered
+        information.inform(  # 6 and 7: evidence, learned as it is gathered; 8's tally
             pop,
             market,
             self.network,
@@ -136,9 +136,7 @@ class TrustModel(mesa.Model):
             rngs["information"],
             rngs["rumours"],
         )
-        satisfaction.update_satisfaction(  # 8
-            pop, market, cfg.population, cfg.trust.prior_weight, rngs["users"]
-        )
+        satisfaction.update_satisfaction(pop, market, cfg.population, rngs["users"])  # 8
         if cfg.adaptation.enabled and market.tick % cfg.adaptation.every == 0:  # 9
             for adapter in self.adapters:
                 adapter(market, rngs["adaptation"])

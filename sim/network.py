@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 
 __all__ = [
     "KINDS",
@@ -483,18 +484,22 @@ def random_neighbours(
         out = np.empty(m, dtype=np.result_type(adj.indices.dtype, np.int32))
     elif out.shape != (m,) or out.dtype.kind != "i":
         raise ValueError(f"out must be a signed integer array of shape ({m},)")
-    start = indptr[:-1] if nodes is None else indptr[nodes]
-    deg = (indptr[1:] if nodes is None else indptr[nodes + 1]) - start
-    offset = rng.random(m)
-    offset *= deg
-    # floor(U * deg) < deg mathematically, but rounding can reach deg when U is near 1.
-    pick = offset.astype(np.int64)
-    np.minimum(pick, np.maximum(deg - 1, 0), out=pick)
-    pick += start
-    if adj.indices.size:
-        np.take(adj.indices, pick, out=out, mode="clip")
-    out[deg == 0] = -1
+    rows = np.arange(m) if nodes is None else nodes
+    _pick_neighbours(indptr, adj.indices, rows, rng.random(m), out)
     return out
+
+
+@njit(cache=True, nogil=True)
+def _pick_neighbours(indptr, indices, rows, uniforms, out):  # pragma: no cover - numba
+    """``out[r]``: entry ``floor(U_r deg)`` of row ``rows[r]``, or -1 for an empty row."""
+    for r in range(rows.size):
+        start = indptr[rows[r]]
+        deg = indptr[rows[r] + 1] - start
+        if deg == 0:
+            out[r] = -1
+            continue
+        # floor(U * deg) < deg mathematically, but rounding can reach deg when U is near 1.
+        out[r] = indices[start + min(int(uniforms[r] * deg), deg - 1)]
 
 
 def row_normalised(adj: sp.csr_array) -> sp.csr_array:

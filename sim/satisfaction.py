@@ -23,7 +23,6 @@ import numpy as np
 
 from sim.config import PopulationConfig
 from sim.market import Market
-from sim.metrics import tally_accounts
 from sim.population import F32, Population
 
 
@@ -63,21 +62,20 @@ def update_satisfaction(
     pop: Population,
     market: Market,
     cfg: PopulationConfig,
-    prior_weight: float,
     rng: np.random.Generator,
 ) -> None:
     """Complaints, ratings and holders per platform, from this tick's outcomes.
 
     Satisfaction itself was moved in step 6's pass over the accounts, which also found the
-    dissatisfied (``this_tick.unhappy``). The pass that tallies the indicators' account
-    statistics (``this_tick.accounts``) also sums holders' satisfaction for the ratings.
+    dissatisfied (``this_tick.unhappy``) and tallied the accounts (``this_tick.accounts``),
+    holders' satisfaction per platform included, for the ratings.
     """
     now = market.this_tick
     unhappy, worst = now.unhappy
     # Of the dissatisfied, the literate complain more (they know the channel).
     complains = rng.random(unhappy.size) < cfg.complaint_prob * pop.literacy[unhappy]
     market.complaints = np.bincount(worst[complains], minlength=len(market))
-    summary = tally_accounts(pop, len(market), prior_weight)
+    summary = now.accounts
     held = summary.platform_holders > 0
     market.rating = np.where(
         held,
@@ -85,4 +83,3 @@ def update_satisfaction(
         market.rating,
     )
     market.holders = summary.platform_holders
-    now.accounts = summary

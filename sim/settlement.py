@@ -1,6 +1,7 @@
 """Settling withdrawals against platforms' liquidity (MODEL.md step 4)."""
 
 import numpy as np
+from numba import njit
 
 
 def settle_withdrawals(
@@ -24,15 +25,21 @@ def settle_withdrawals(
     m = platform.size
     if m == 0:
         return np.zeros(0, dtype=bool)
-    order = np.lexsort((rng.random(m), platform))
-    plat_sorted = platform[order]
-    running = np.cumsum(amount[order])
-    starts = np.flatnonzero(np.r_[True, plat_sorted[1:] != plat_sorted[:-1]])
-    before = np.r_[0.0, running[starts[1:] - 1]]
-    group_len = np.diff(np.r_[starts, m])
-    running -= np.repeat(before, group_len)
-    cap = np.maximum(liquidity, 0.0)[plat_sorted]
-    paid_sorted = running <= cap * (1.0 + 1e-12) + 1e-9
     paid = np.empty(m, dtype=bool)
-    paid[order] = paid_sorted
+    _serve(platform, amount, np.maximum(liquidity, 0.0), rng.permutation(m), paid)
     return paid
+
+
+@njit(cache=True, nogil=True)
+def _serve(platform, amount, cap, order, paid):  # pragma: no cover - numba
+    """Serve requests in ``order``: each is paid while its platform's running total fits.
+
+    Within a platform, requests are met in the order they appear in ``order`` (a random
+    permutation: the queue of a run is luck); amounts are >= 0, so once one does not fit,
+    no later one at that platform does.
+    """
+    running = np.zeros(cap.size)
+    for r in order:
+        p = platform[r]
+        running[p] += amount[r]
+        paid[r] = running[p] <= cap[p] * (1.0 + 1e-12) + 1e-9

@@ -970,35 +970,41 @@ def test_legal_lag_product_yield_until_regulated(compose_cfg):
 
 def test_legal_lag_violations_are_never_fined(compose_cfg):
     t0, lag = 1, 6
-    cfg = compose_cfg(
-        "platforms=laggard",
-        "platforms.violation_temptation=0.3",
-        "regulator.inspection_rate=1.0",
-        "regulator.detection_accuracy=1.0",
-        "regulator.penalty=0.0005",  # an expected penalty of one deterrence_scale
-        "regulator.shutdown_after=100",
-        n_users=500,
-        ticks=12,
-    )
-    # No extra loan risk: the adopters must live long enough to be fined after the lag.
-    lag_event = {"tick": t0, "type": "legal_lag", "share": 0.5, "lag": lag, "extra_default": 0.0}
-    model = with_events(cfg, lag_event)
-    step_to(model, t0)
-    launched = {e["platform"] for e in logged(model, "product_launch")}
-    assert launched
+    # Laggard markets lose platforms fast, so an adopter may close before the lag ends in
+    # one world: the "fined once the rules apply" half is read over a few seeds.
     violated_unregulated = 0
-    while model.tick < cfg.ticks:
-        model.step()
-        for j in launched:
-            p = model.platforms[j]
-            violated_unregulated += p.violated and model.tick < t0 + lag
-            assert all(t >= t0 + lag for t in p.violations_open)
+    fined_product = []
+    for seed in range(3):
+        cfg = compose_cfg(
+            "platforms=laggard",
+            "platforms.violation_temptation=0.3",
+            "regulator.inspection_rate=1.0",
+            "regulator.detection_accuracy=1.0",
+            "regulator.penalty=0.0005",  # an expected penalty of one deterrence_scale
+            "regulator.shutdown_after=100",
+            n_users=500,
+            ticks=12,
+            seed=seed,
+        )
+        # No extra loan risk: the adopters must live long enough to be fined after the lag.
+        lag_event = dict(tick=t0, type="legal_lag", share=0.5, lag=lag, extra_default=0.0)
+        model = with_events(cfg, lag_event)
+        step_to(model, t0)
+        launched = {e["platform"] for e in logged(model, "product_launch")}
+        assert launched
+        while model.tick < cfg.ticks:
+            model.step()
+            for j in launched:
+                p = model.platforms[j]
+                violated_unregulated += p.violated and model.tick < t0 + lag
+                assert all(t >= t0 + lag for t in p.violations_open)
+        penalties = logged(model, "penalty")
+        fined = [e for e in penalties if e["platform"] in launched]
+        assert all(e["tick"] >= t0 + lag for e in fined)
+        assert any(e["tick"] < t0 + lag for e in penalties if e["platform"] not in launched)
+        fined_product += fined
     assert violated_unregulated > 0
-    penalties = logged(model, "penalty")
-    fined_product = [e for e in penalties if e["platform"] in launched]
-    assert all(e["tick"] >= t0 + lag for e in fined_product)
     assert fined_product  # fined once the rules apply
-    assert any(e["tick"] < t0 + lag for e in penalties if e["platform"] not in launched)
 
 
 # --- rumour ----------------------------------------------------------------------------------
@@ -1085,7 +1091,8 @@ def test_rumour_is_bad_evidence_for_believing_holders(compose_cfg):
         believes = model.market.rumours[0].believes
         pop = model.population
         holds = pop.platform == j
-        expected = (holds & believes[:, None]) * (w * 1.5)
+        # Learned before the tick's forgetting (step 6 hears rumours before its pass).
+        expected = (holds & believes[:, None]) * (w * 1.5 * cfg.trust.forgetting_bad)
         np.testing.assert_allclose(pop.b - control.population.b, expected, rtol=1e-5, atol=1e-6)
         reached_holders += int((holds & believes[:, None]).sum())
         step_to(model, 6)

@@ -403,7 +403,9 @@ def test_every_regime_composes_and_runs(compose_cfg, regime):
 def test_sandbox_review_branches(compose_cfg):
     cfg = compose_cfg(*QUIET, "regulator.inspection_rate=0", n_users=500, ticks=10)
     model = with_events(
-        cfg, {"tick": 2, "type": "sandbox", "entrants": 3, "fraud_share": 0.0, "duration": 30}
+        cfg,
+        # No close monitoring: the review, not an early warning, must find the insolvent one.
+        dict(tick=2, type="sandbox", entrants=3, fraud_share=0.0, duration=30, monitoring=0.0),
     )
     while model.tick < 4:
         model.step()

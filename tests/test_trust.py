@@ -306,7 +306,8 @@ def test_nudge_directions():
 @given(seed=st.integers(0, 2**32 - 1))
 def test_evidence_pass_is_the_documented_evidence_then_update_evidence(seed):
     """sim.accounts.evidence = its docstring's evidence, learned by update_evidence, and
-    step 8's outcomes: satisfaction and the dissatisfied with their worst platform."""
+    step 8's outcomes: satisfaction, the dissatisfied with their worst platform, and the
+    same tally as ``account_summary`` run afterwards."""
     from sim import accounts
     from sim.accounts import SQRT12
 
@@ -319,7 +320,8 @@ def test_evidence_pass_is_the_documented_evidence_then_update_evidence(seed):
     good_base, bad_base, weight, signal, news = (rng.random(n_plat, dtype=f32) for _ in range(5))
     reached = rng.random(n) < 0.5
     failed = rng.random((n, k)) < 0.2
-    a, b = (rng.random((n, k), dtype=f32) * 5 for _ in range(2))
+    # Empty slots hold no evidence (closing an account clears it).
+    a, b = (rng.random((n, k), dtype=f32) * 5 * (platform >= 0) for _ in range(2))
     noise, own, fail_ev = f32(0.3), f32(0.8), f32(2.0)
     lam, lam_bad, wp, wm = f32(0.97), f32(0.995), f32(1.0), f32(2.5)
     # The evidence as documented, in numpy.
@@ -354,11 +356,19 @@ def test_evidence_pass_is_the_documented_evidence_then_update_evidence(seed):
     )
     worst = np.where(held, out, np.inf).argmin(axis=1)
     unhappy = np.flatnonzero(moved & (outcome < threshold) & held.any(axis=1))
-    users, platforms = accounts.evidence(
+    ever_invested = rng.random(n) < 0.8
+    prior = f32(2.0)
+    users, platforms, summary = accounts.evidence(
         platform, uniforms, literacy, noise, good_base, bad_base, weight, signal, news,
         reached, g, failed, own, fail_ev, a, b, lam, lam_bad, wp, wm,
-        balance, user_loss, value, smoothing, threshold, satisfaction,
+        balance, user_loss, value, smoothing, threshold, satisfaction, prior, 50,
+        ever_invested,
     )  # fmt: skip
+    after = accounts.account_summary(
+        platform, a, b, balance, g, prior, 50, n_plat, satisfaction, ever_invested
+    )
+    for fused, separate in zip(summary, after, strict=True):
+        np.testing.assert_array_equal(fused, separate)
     np.testing.assert_allclose(a, expected_a, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(b, expected_b, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(satisfaction, expected_sat, atol=1e-5)

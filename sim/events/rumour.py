@@ -118,8 +118,8 @@ class LiveRumour:
     ) -> None:
         """One tick: corrections, spreading, and bad evidence for believing holders.
 
-        The evidence is learned at once (``w_minus`` times it onto the accounts' ``b``):
-        step 6's pass has already applied this tick's forgetting.
+        The evidence is learned at once (``w_minus`` times it onto the accounts' ``b``),
+        before step 6's pass over the accounts, which then forgets it with the rest.
         """
         spec, tick, j = self.spec, market.tick, self.platform
         if self.rebuttal_tick is not None and tick >= self.rebuttal_tick:
