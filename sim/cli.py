@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import hydra
+import psutil
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
@@ -23,7 +24,7 @@ from omegaconf.errors import InterpolationResolutionError
 
 from sim import exits
 from sim.calibration import stored_distance
-from sim.compose import CONF_DIR, to_config
+from sim.compose import CONF_DIR, check_overrides, to_config
 from sim.config import ConfigError
 from sim.metrics import NonFiniteError
 from sim.runner import is_complete, record_failure, run_simulation
@@ -37,6 +38,7 @@ def _run(cfg: DictConfig) -> float | None:
     out = Path(hydra_cfg.runtime.output_dir)
     config = None
     try:
+        check_overrides(list(hydra_cfg.overrides.task))
         config = to_config(cfg)
         exits.STARTED.set()
         if sweeping and is_complete(out, config):
@@ -133,13 +135,49 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise Terminated
 
 
+# How long the workers of a local launcher get to stop on SIGTERM before they are killed
+# (submitit's local jobs ignore SIGTERM, as cluster jobs must, to be requeued).
+WORKER_GRACE_S = 5.0
+
+
+def _stop_workers() -> None:
+    """Stop every process this one started (local launchers' workers), then kill the rest.
+
+    Joblib stops its own workers on an interrupt; submitit's local jobs are children that
+    would go on without a parent; a local Ray cluster is shut down with Ray's own call.
+    Jobs on a cluster are not children and are left to the scheduler (a rerun skips what
+    they finished).
+    """
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():  # Ray's launcher: its own way to stop
+        with contextlib.suppress(Exception):
+            ray.shutdown()
+    children = [c for c in psutil.Process().children(recursive=True) if not _tracker(c)]
+    for child in children:  # SIGTERM, not SIGINT: a child's traceback would reach our stderr
+        with contextlib.suppress(psutil.Error):
+            child.terminate()
+    _, alive = psutil.wait_procs(children, timeout=WORKER_GRACE_S)
+    for child in alive:
+        with contextlib.suppress(psutil.Error):
+            child.kill()
+    psutil.wait_procs(alive, timeout=WORKER_GRACE_S)
+
+
+def _tracker(process: psutil.Process) -> bool:
+    """A resource tracker (loky's, multiprocessing's): it ends with us, and cleans up then."""
+    try:
+        return any("resource_tracker" in part for part in process.cmdline())
+    except psutil.Error:
+        return False
+
+
 def main() -> None:
     """Console entry point (``trustsim``).
 
     SIGINT and SIGTERM stop the run or the sweep: the signal is raised as an interrupt in
-    the main thread, so joblib stops its workers and Hydra its jobs; files are written
-    whole or not at all, so the same command started again resumes. Exit status 130
-    (SIGINT) or 143 (SIGTERM).
+    the main thread, so Hydra stops launching jobs, and the local workers are stopped
+    (:func:`_stop_workers`); files are written whole or not at all, so the same command
+    started again resumes. Exit status 130 (SIGINT) or 143 (SIGTERM).
     """
     signal.signal(signal.SIGTERM, _on_sigterm)
     for key, folder in _output_folders(sys.argv[1:]):
@@ -148,19 +186,19 @@ def main() -> None:
             exits.bad_input(f"invalid config value {key}={folder!r}: allowed {problem}")
     try:
         _run()
-    except Terminated:
-        print(
-            "trustsim: terminated (SIGTERM); run the same command again to resume", file=sys.stderr
-        )
-        raise SystemExit(exits.TERMINATED) from None
-    except KeyboardInterrupt:
-        print("trustsim: interrupted; run the same command again to resume", file=sys.stderr)
-        raise SystemExit(exits.INTERRUPTED) from None
+    except KeyboardInterrupt as stop:  # SIGINT, or SIGTERM as Terminated
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second signal must not cut this short
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _stop_workers()
+        what = "terminated (SIGTERM)" if isinstance(stop, Terminated) else "interrupted"
+        print(f"trustsim: {what}; run the same command again to resume", file=sys.stderr)
+        code = exits.TERMINATED if isinstance(stop, Terminated) else exits.INTERRUPTED
+        raise SystemExit(code) from None
     except InterpolationResolutionError as err:  # Hydra resolves the run folder first
         written = [a for a in sys.argv[1:] if "${" in a]
         exits.bad_input(
             f"invalid config value {', '.join(written) or err.full_key}: allowed an "
-            f"interpolation that resolves ({str(err.msg).splitlines()[0]})"
+            f"interpolation that resolves ({(str(err.msg).splitlines() or ['?'])[0]})"
         )
     except SystemExit as exit_:
         # Hydra reports override and composition errors itself, then exits with 1.

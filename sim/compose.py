@@ -89,13 +89,19 @@ def _expanded_nodes(node: yaml.Node, memo: dict[int, int]) -> int:
     return memo[id(node)]
 
 
+def _first_line(err: BaseException) -> str:
+    """The first line of an error's message, or its type when it has none."""
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else type(err).__name__
+
+
 def _read_scenario_text(path: Path, key: str) -> str:
     """A scenario file's text, refused if too big or if its aliases expand too far."""
     try:
         size = path.stat().st_size
         text = path.read_bytes().decode("utf-8") if size <= MAX_SCENARIO_BYTES else ""
     except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(key, str(err).splitlines()[0], "a readable UTF-8 text file") from None
+        raise ConfigError(key, _first_line(err), "a readable UTF-8 text file") from None
     if size > MAX_SCENARIO_BYTES:
         raise ConfigError(key, f"{size:,} bytes", f"a file of at most {MAX_SCENARIO_BYTES:,} bytes")
     try:
@@ -103,7 +109,7 @@ def _read_scenario_text(path: Path, key: str) -> str:
     except RecursionError:
         raise ConfigError(key, "nested too deep", "YAML of a sensible depth") from None
     except yaml.YAMLError as err:
-        raise ConfigError(key, str(err).splitlines()[0], "valid YAML") from None
+        raise ConfigError(key, _first_line(err), "valid YAML") from None
     if root is not None and _expanded_nodes(root, {}) > MAX_SCENARIO_NODES:
         raise ConfigError(
             key, "aliases expanding", f"at most {MAX_SCENARIO_NODES:,} YAML nodes once expanded"
@@ -114,13 +120,17 @@ def _read_scenario_text(path: Path, key: str) -> str:
 def _scenario_node(path: Path) -> ScenarioConfig:
     key = f"scenario file {path}"
     text = _read_scenario_text(path, key)  # the file is read once
+    shape = "a mapping with name, description, events"
     try:
-        data = OmegaConf.to_container(OmegaConf.create(text), resolve=True) if text.strip() else {}
-        data = data or {}
-    except Exception as err:  # YAML syntax and the like: name the file and the problem
-        raise ConfigError(key, str(err).splitlines()[0], "valid YAML") from None
-    if not isinstance(data, dict):
-        raise ConfigError(key, type(data).__name__, "a mapping with name, description, events")
+        data = yaml.safe_load(text)  # of a sensible size: _read_scenario_text says so
+    except yaml.YAMLError as err:  # a tag safe YAML does not build, and the like
+        raise ConfigError(key, _first_line(err), "valid YAML") from None
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(key, type(data).__name__, shape)
+    try:
+        data = OmegaConf.to_container(OmegaConf.create(data or {}), resolve=True)
+    except Exception as err:  # keys OmegaConf cannot hold, interpolations that do not resolve
+        raise ConfigError(key, _first_line(err), shape) from None
     unknown = set(data) - {"name", "description", "events"}
     if unknown:
         raise ConfigError(key, sorted(unknown), "the keys name, description, events")
@@ -224,6 +234,52 @@ def _reject_unknown_keys(node: Any, schema: type, prefix: str) -> None:
             _reject_unknown_keys(node[key], kind, f"{prefix}{key}.")
 
 
+def _schema_field(key: str) -> dataclasses.Field | None:
+    """The schema field at a dotted ``key`` (None if the path leaves the schema)."""
+    schema: Any = Config
+    found = None
+    for part in key.split("."):
+        if not dataclasses.is_dataclass(schema):
+            return None
+        fields = {f.name: f for f in dataclasses.fields(schema)}
+        if part not in fields:
+            return None
+        found = fields[part]
+        schema = found.type
+    return found
+
+
+def check_overrides(overrides: list[str] | tuple[str, ...]) -> None:
+    """What composition would hide; raise :class:`ConfigError`.
+
+    Three things are gone by the time the config is composed: a switch given a number
+    (``output.plot=2`` becomes ``true``), a deleted key or group (``~population`` puts
+    back every default, also over an explicit ``population.n_users``), and a scenario
+    renamed (``scenario.name=x`` only relabels the run; the events are the chosen
+    scenario's).
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    for override in OverridesParser.create().parse_overrides(list(overrides)):
+        key = override.key_or_group
+        field = _schema_field(key.replace("/", "."))
+        if field is None:
+            continue
+        if override.is_delete():
+            raise ConfigError(
+                f"~{key}", override.input_line, "no deletion of a key the model reads: set it"
+            )
+        if key == "scenario.name":
+            names = ", ".join(scenario_names())
+            raise ConfigError(
+                key, override.value(), f"no renaming: choose one with scenario=NAME ({names})"
+            )
+        if field.type is bool and not override.is_sweep_override():
+            value = override.value()
+            if not isinstance(value, bool):
+                raise ConfigError(key, value, "true or false")
+
+
 def to_config(cfg: DictConfig | Config) -> Config:
     """Turn a composed Hydra config into the typed :class:`Config` and validate the run."""
     if isinstance(cfg, Config):
@@ -270,6 +326,7 @@ def compose_config(overrides: list[str] | tuple[str, ...] = ()) -> Config:
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
+    check_overrides(overrides)
     if GlobalHydra.instance().is_initialized():
         return to_config(compose(config_name="config", overrides=list(overrides)))
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):

@@ -1,5 +1,6 @@
 """Bad input fails before the run; no run yields a non-finite indicator (issue 11)."""
 
+import contextlib
 import math
 
 import pytest
@@ -174,12 +175,38 @@ def test_a_yaml_alias_bomb_in_a_scenario_folder_hangs_nothing(tmp_path):
         ("platforms.preset=my_label", "platforms.preset"),
         ("regulator.regime=strictest", "regulator.regime"),
         ("platforms.reserve_risk=0.99", "platforms.reserve_risk"),
+        ("output.plot=2", "output.plot"),
+        ("output.plot=yes", "output.plot"),
+        ("scenario.name=crackdown", "scenario.name"),
+        ("~population", "~population"),
+        ("~scenario", "~scenario"),
     ],
 )
 def test_silently_accepted_values_are_refused(override, key):
-    with pytest.raises(Exception) as info:
+    with pytest.raises(ConfigError) as info:
         compose_config([*SMALL, override])
-    assert key in str(info.value)
+    assert info.value.key == key, info.value
+
+
+def test_deleting_a_group_no_longer_drops_an_explicit_value():
+    """``~population`` used to put back every default over ``population.n_users=500``."""
+    with pytest.raises(ConfigError, match="no deletion"):
+        compose_config(["population.n_users=500", "~population"])
+    assert compose_config(["population.n_users=500", "output.plot=false"]).population.n_users == 500
+
+
+def test_the_cli_refuses_what_composition_would_hide(tmp_path):
+    import subprocess
+    import sys
+
+    for override in ("output.plot=2", "scenario.name=x", "~population"):
+        result = subprocess.run(
+            [sys.executable, "-m", "sim.cli", *SMALL, override, "hydra.run.dir=run"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert override.split("=")[0] in result.stderr
+        assert not (tmp_path / "run").exists()
 
 
 # --- fuzzing: every numeric leaf of the schema, hostile values -------------------------------
@@ -261,6 +288,111 @@ def test_sigterm_stops_a_joblib_sweep_and_its_workers_and_a_rerun_resumes(tmp_pa
     assert len(list((tmp_path / "sw").glob("*/summary.json"))) == 6
 
 
+def _wait_for(condition, timeout: float = 120.0) -> None:
+    import time
+
+    deadline = time.time() + timeout
+    while time.time() < deadline and not condition():
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", ["SIGTERM", "SIGINT"])
+def test_a_signal_stops_a_single_run_leaving_whole_files_and_a_rerun_finishes(tmp_path, signum):
+    import signal
+    import subprocess
+    import sys
+
+    args = [
+        sys.executable, "-m", "sim.cli", "population.n_users=20000", "ticks=3000",
+        "output.plot=false", "hydra.run.dir=run",
+    ]  # fmt: skip
+    proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _wait_for(lambda: (tmp_path / "run" / ".hydra").is_dir())
+    proc.send_signal(getattr(signal, signum))
+    _, err = proc.communicate(timeout=60)
+    expected = {"SIGTERM": 143, "SIGINT": 130}[signum]
+    assert proc.returncode == expected and b"Traceback" not in err, err.decode()
+    assert err.decode().count("trustsim:") == 1, err.decode()
+    run = tmp_path / "run"
+    assert not (run / "summary.json").exists()
+    assert not [p for p in run.rglob("*") if ".tmp" in p.name]  # no half-written file
+    again = subprocess.run(
+        [*args[:4], "ticks=3", *args[5:]], cwd=tmp_path, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert (run / "summary.json").exists()
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_submitit_local_sweep_and_its_jobs_and_a_rerun_resumes(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    import psutil
+
+    args = [
+        sys.executable, "-m", "sim.cli", "-m", "hydra/launcher=submitit_local",
+        "population.n_users=20000", "ticks=400", "output.plot=false", "seed=0,1",
+        "hydra.sweep.dir=sw",
+    ]  # fmt: skip
+    proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    parent = psutil.Process(proc.pid)
+    _wait_for(lambda: len(parent.children(recursive=True)) >= 2)
+    jobs = parent.children(recursive=True)
+    assert jobs, "no submitit jobs started"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=90)
+    assert proc.returncode == 143 and b"Traceback" not in err, err.decode()
+    _, alive = psutil.wait_procs(jobs, timeout=30)
+    assert not alive, f"jobs still running: {alive}"
+    assert not list((tmp_path / "sw").glob("*/summary.json"))  # none had finished
+    quick = [a.replace("ticks=400", "ticks=3") for a in args]
+    again = subprocess.run(quick, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert len(list((tmp_path / "sw").glob("*/summary.json"))) == 2
+
+
+@pytest.mark.slow
+def test_sigint_stops_a_ray_sweep_and_its_workers(tmp_path):
+    """Ray's launcher (the optional [ray] extra): its local cluster is shut down with it.
+
+    SIGTERM is not tested here: ``ray.init`` installs its own handler for it (Ray stops
+    its cluster and jobs, but with its own exit status).
+    """
+    pytest.importorskip("ray")
+    import signal
+    import subprocess
+    import sys
+
+    import psutil
+
+    def jobs():
+        found = []
+        for proc in psutil.process_iter(["cmdline"]):
+            with contextlib.suppress(psutil.Error):
+                if "_run_job" in " ".join(proc.info["cmdline"] or []):
+                    found.append(proc)
+        return found
+
+    args = [
+        sys.executable, "-m", "sim.cli", "-m", "hydra/launcher=ray", "population.n_users=200000",
+        "ticks=3000", "output.plot=false", "seed=0,1", "hydra.sweep.dir=sw",
+    ]  # fmt: skip
+    proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _wait_for(lambda: len(jobs()) >= 2)
+    running = jobs()
+    assert running, "no Ray jobs started"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=90)
+    assert proc.returncode == 130 and b"Traceback" not in err, err.decode()
+    _, alive = psutil.wait_procs(running, timeout=30)
+    assert not alive, f"jobs still running: {alive}"
+    assert not list((tmp_path / "sw").glob("*/summary.json"))
+
+
 FULL_DISK = """
 import errno, sys
 import sim.runner
@@ -296,3 +428,161 @@ def test_output_folder_problems_end_in_one_line(tmp_path, case):
     else:
         assert result.returncode == 2 and "hydra.run.dir" in lines[0]
         assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+# --- fuzzing: scenario documents, edge-list files and the page's fields ----------------------
+
+JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=8),
+    st.lists(st.integers(-3, 30), max_size=3),
+    st.dictionaries(st.text(max_size=4), st.integers(-3, 3), max_size=2),
+)
+
+
+@st.composite
+def event_specs(draw):
+    """An event of a real type with some of its parameters given junk (or sane) values."""
+    import dataclasses
+
+    from sim.events.schedule import EVENT_TYPES
+
+    kind = draw(st.sampled_from(sorted(EVENT_TYPES)))
+    names = [f.name for f in dataclasses.fields(EVENT_TYPES[kind]) if f.init and f.name != "tick"]
+    spec = {"type": kind, "tick": draw(st.one_of(st.integers(0, 5), JUNK))}
+    for name in draw(st.lists(st.sampled_from(names), unique=True, max_size=3)) if names else []:
+        spec[name] = draw(st.one_of(JUNK, st.floats(0.0, 1.0), st.integers(0, 5)))
+    if draw(st.integers(0, 9)) == 0:
+        spec[draw(st.text(min_size=1, max_size=6))] = 1  # a key no event has
+    return spec
+
+
+DOCUMENTS = st.one_of(
+    st.builds(
+        lambda events: {"name": "fuzz", "events": events}, st.lists(event_specs(), max_size=3)
+    ),
+    st.recursive(
+        JUNK,
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(
+                st.sampled_from(["name", "description", "events", "type", "tick", "x"]),
+                inner,
+                max_size=3,
+            )
+        ),
+        max_leaves=8,
+    ),
+)
+
+
+def _run_or_refuse(cfg, where: str) -> None:
+    """The promise: a ConfigError naming ``where`` before anything is built, or a finite run."""
+    from sim.compose import validate_run
+
+    try:
+        validate_run(cfg)
+    except ConfigError as err:
+        assert where in str(err) and "\n" not in str(err), err
+        return
+    TrustModel(cfg).run()  # any exception here, NonFiniteError included, fails the test
+
+
+@settings(max_examples=120, deadline=None, derandomize=True)
+@given(document=DOCUMENTS)
+def test_fuzzed_scenario_documents_are_refused_or_run(tmp_path_factory, document):
+    import dataclasses
+
+    import yaml
+
+    from sim.compose import _scenario_node
+
+    path = tmp_path_factory.mktemp("scenarios") / "fuzz.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True))
+    try:
+        node = _scenario_node(path)
+    except ConfigError as err:
+        assert str(path) in str(err), err
+        return
+    cfg = compose_config([*SMALL, "ticks=6"])
+    _run_or_refuse(dataclasses.replace(cfg, scenario=node), "scenario.events[")
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(text=st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode)))
+def test_fuzzed_scenario_files_are_refused_or_read(tmp_path_factory, text):
+    from sim.compose import _scenario_node
+
+    path = tmp_path_factory.mktemp("scenarios") / "fuzz.yaml"
+    path.write_bytes(text)
+    try:
+        _scenario_node(path)
+    except ConfigError as err:
+        assert str(path) in str(err) and "\n" not in str(err), err
+
+
+EDGE_TOKENS = st.sampled_from(
+    ["0", "1", "2", "199", "200", "-1", "1.0", "1e3", "x", "#", "0x1", "", "99999999999999999999"]
+)
+EDGE_LINES = st.lists(
+    st.lists(EDGE_TOKENS, max_size=4).map(" ".join)
+    | st.lists(EDGE_TOKENS, max_size=3).map(",".join),
+    max_size=12,
+).map(lambda lines: "\n".join(lines).encode())
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(content=st.one_of(EDGE_LINES, st.binary(max_size=120)))
+def test_fuzzed_edge_lists_are_refused_naming_the_file_or_run(tmp_path_factory, content):
+    path = tmp_path_factory.mktemp("edges") / "edges.txt"
+    path.write_bytes(content)
+    try:
+        cfg = compose_config([*SMALL, "ticks=2", "network.kind=edge_list", f"network.path={path}"])
+    except ConfigError as err:
+        assert err.key == "network.path" and str(path) in str(err) and "\n" not in str(err), err
+        return
+    TrustModel(cfg).run()
+
+
+PAGE_TEXT = st.one_of(
+    st.sampled_from(
+        ["", " ", "nan", "inf", "-inf", "1e308", "-1e308", "1e-308", "-1", "0", "1", "2.5",
+         "1,2", "${oc.env:HOME}", "x=y", "0x10", "1_000", "5e4", "20000", "49", "1e20"]
+    ),
+    st.text(max_size=12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**20), 10**20),
+    st.none(),
+    st.booleans(),
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(name=st.sampled_from(["n_users", "penalty", "disclosure_mandate", "education_rate", "seed",
+                             "scenario_name", "platforms", "regulator"]),
+       value=PAGE_TEXT)  # fmt: skip
+def test_hostile_page_fields_never_reach_the_model(name, value):
+    """Each field of the page: refused naming its key, or a model whose config is in range."""
+    import dataclasses
+
+    from sim.app.factory import PARAMS_BY_NAME, ClassroomModel
+    from sim.config import validate
+
+    param = PARAMS_BY_NAME[name]
+    others = {} if name == "n_users" else {"n_users": "50"}
+    model = ClassroomModel(**others, **{name: value})
+    if model.refusal is not None:
+        assert param.key in model.refusal and "\n" not in model.refusal, model.refusal
+        assert not model.running
+        return
+    validate(model.cfg)  # what reached the model is within the schema's ranges
+    assert 50 <= model.cfg.population.n_users <= 20_000
+    if param.widget == "InputText" and value is not None and str(value).strip():
+        section, _, leaf = param.key.rpartition(".")
+        holder = getattr(model.cfg, section) if section else model.cfg
+        assert math.isfinite(getattr(holder, leaf))
+    assert dataclasses.is_dataclass(model.cfg)
+    model.step()
