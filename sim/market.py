@@ -312,7 +312,8 @@ class Market:
 
     def count(self, *statuses: Status) -> int:
         """Platforms in any of ``statuses`` now."""
-        return int(np.isin(self.status, [CODE[s] for s in statuses]).sum())
+        per_code = np.bincount(self.status, minlength=len(STATUSES))
+        return int(sum(per_code[CODE[Status(s)]] for s in statuses))
 
     # --- sandbox terms and product lines --------------------------------------------------
 
