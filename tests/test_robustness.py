@@ -586,3 +586,22 @@ def test_hostile_page_fields_never_reach_the_model(name, value):
         assert math.isfinite(getattr(holder, leaf))
     assert dataclasses.is_dataclass(model.cfg)
     model.step()
+
+
+def test_the_page_server_refuses_a_port_in_use_in_one_line():
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-c", "from sim.app import main; raise SystemExit(main())"],
+            env={**os.environ, "PORT": str(port)}, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().count("\n") == 0 and f"PORT={port}" in result.stderr
+    assert "is at http" not in result.stdout  # nothing claims the page is up

@@ -7,6 +7,7 @@ sending Solara's usage telemetry.
 
 import logging
 import os
+import socket
 import sys
 
 DEFAULT_PORT = 8765
@@ -21,10 +22,21 @@ def _port() -> int:
     return int(raw)
 
 
+def _check_free(port: int) -> None:
+    """Refuse a port another program holds, before the server prints that it is starting."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+        try:
+            probe.bind((HOST, port))
+        except OSError as err:
+            raise ValueError(f"PORT={port}: allowed a free port ({err.strerror})") from None
+
+
 def main() -> int:
     """Start the page server; returns (or exits with) the server's status."""
     try:
         port = _port()
+        _check_free(port)
     except ValueError as err:
         print(f"trustsim-app: error: {err}", file=sys.stderr)
         return 2
