@@ -193,7 +193,12 @@ def main() -> None:
         what = "terminated (SIGTERM)" if isinstance(stop, Terminated) else "interrupted"
         print(f"trustsim: {what}; run the same command again to resume", file=sys.stderr)
         code = exits.TERMINATED if isinstance(stop, Terminated) else exits.INTERRUPTED
-        raise SystemExit(code) from None
+        # Leave with this status even if the interrupt passed through code run by the C API
+        # (CPython then re-raises SIGINT on itself at exit, whatever SystemExit says). Every
+        # file is already whole: outputs are written atomically.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     except InterpolationResolutionError as err:  # Hydra resolves the run folder first
         written = [a for a in sys.argv[1:] if "${" in a]
         exits.bad_input(
