@@ -15,9 +15,16 @@ from typing import Any
 import yaml
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import InterpolationResolutionError
+from omegaconf.errors import InterpolationResolutionError, OmegaConfBaseException
 
-from sim.config import Config, ConfigError, ScenarioConfig, validate
+from sim.config import (
+    Config,
+    ConfigError,
+    CrossBorderConfig,
+    JurisdictionConfig,
+    ScenarioConfig,
+    validate,
+)
 from sim.events import parse_events
 from sim.network import load_edge_list
 from sim.resources import check_memory
@@ -131,21 +138,68 @@ def _scenario_node(path: Path) -> ScenarioConfig:
         data = OmegaConf.to_container(OmegaConf.create(data or {}), resolve=True)
     except Exception as err:  # keys OmegaConf cannot hold, interpolations that do not resolve
         raise ConfigError(key, _first_line(err), shape) from None
-    unknown = set(data) - {"name", "description", "events"}
+    unknown = set(data) - SCENARIO_KEYS
     if unknown:
-        raise ConfigError(key, sorted(unknown), "the keys name, description, events")
+        raise ConfigError(key, sorted(unknown), "the keys " + ", ".join(sorted(SCENARIO_KEYS)))
     if data.get("name", path.stem) != path.stem:
         raise ConfigError(f"{key}: name", data["name"], f"the file's stem {path.stem!r}")
     if not isinstance(data.get("events") or [], list):
         raise ConfigError(f"{key}: events", data["events"], "a list of events")
-    return ScenarioConfig(
+    scenario = ScenarioConfig(
         name=path.stem,
         description=data.get("description", ""),
         events=list(data.get("events") or []),
+        jurisdictions=_jurisdictions(data.get("jurisdictions") or [], f"{key}: jurisdictions"),
+        cross_border=_section(CrossBorderConfig, data.get("cross_border") or {}, key),
     )
+    try:  # the types Hydra will hold it to, checked now: a bad file fails only when chosen
+        OmegaConf.structured(scenario)
+    except OmegaConfBaseException as err:
+        where = f"{key}: {getattr(err, 'full_key', '') or '?'}"
+        raise ConfigError(where, _first_line(err), "a value of the schema's type") from None
+    return scenario
 
 
-register_configs()
+SCENARIO_KEYS = frozenset({"name", "description", "events", "jurisdictions", "cross_border"})
+
+
+def _section(schema: type, data: Any, key: str) -> Any:
+    """A mapping of a scenario file as the dataclass ``schema`` (unknown keys refused)."""
+    if not isinstance(data, dict):
+        raise ConfigError(key, data, "a mapping")
+    names = {f.name for f in dataclasses.fields(schema)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(f"{key}.{unknown[0]}", data[unknown[0]], "one of " + ", ".join(names))
+    return schema(**data)
+
+
+def regime_values(regime: str) -> dict[str, Any]:
+    """A regulator regime's preset (``conf/regulator/REGIME.yaml``) as keys and values."""
+    data = yaml.safe_load((CONF_DIR / "regulator" / f"{regime}.yaml").read_text()) or {}
+    data.pop("defaults", None)
+    data.pop("regime", None)
+    return data
+
+
+def _jurisdictions(data: Any, key: str) -> list[JurisdictionConfig]:
+    """A scenario file's jurisdictions; a named regime's values go under their own keys."""
+    if not isinstance(data, list):
+        raise ConfigError(key, data, "a list of jurisdictions")
+    found = []
+    for index, item in enumerate(data):
+        where = f"{key}[{index}]"
+        jurisdiction = _section(JurisdictionConfig, item, where)
+        if not isinstance(jurisdiction.regulator, dict):
+            raise ConfigError(f"{where}.regulator", jurisdiction.regulator, "a mapping")
+        if jurisdiction.regime is not None:
+            if jurisdiction.regime not in regime_names():
+                allowed = "one of " + ", ".join(regime_names())
+                raise ConfigError(f"{where}.regime", jurisdiction.regime, allowed)
+            preset = regime_values(jurisdiction.regime)
+            jurisdiction.regulator = {**preset, **jurisdiction.regulator}
+        found.append(jurisdiction)
+    return found
 
 
 def validate_run(cfg: Config) -> Config:
@@ -262,6 +316,10 @@ def check_overrides(overrides: list[str] | tuple[str, ...]) -> None:
 
     for override in OverridesParser.create().parse_overrides(list(overrides)):
         key = override.key_or_group
+        if key.startswith("scenario.jurisdictions") and key.endswith(".regime"):
+            raise ConfigError(
+                key, override.value(), "no override: a regime is set in the scenario file"
+            )
         field = _schema_field(key.replace("/", "."))
         if field is None:
             continue
@@ -331,3 +389,7 @@ def compose_config(overrides: list[str] | tuple[str, ...] = ()) -> Config:
         return to_config(compose(config_name="config", overrides=list(overrides)))
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         return to_config(compose(config_name="config", overrides=list(overrides)))
+
+
+# Last: registration reads the scenario files with the helpers above.
+register_configs()

@@ -309,13 +309,52 @@ class RegulatorConfig:
     sandbox_duration: int = _count(52, doc="ticks in the sandbox before the graduation review")
 
 
+SERVICE_RULES = ("passport", "home_only")
+
+
+@dataclass
+class JurisdictionConfig:
+    """One jurisdiction (seed 5.3, 7.5, 9.8): its users, its licensed platforms, its regulator.
+
+    ``regime`` names a preset of ``conf/regulator`` (its values, resolved when the scenario
+    file is read, are in ``regulator``); without one the jurisdiction's regulator starts
+    from the run's ``regulator`` config. ``regulator`` holds keys of
+    :class:`RegulatorConfig` that differ from that start.
+    """
+
+    name: str = "home"
+    user_share: float = _p(1.0, doc="share of users who live here")
+    platform_share: float = _p(1.0, doc="share of the initial platforms licensed here")
+    regime: str | None = None
+    regulator: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CrossBorderConfig:
+    """How jurisdictions meet: which platforms may serve whom."""
+
+    service: str = field(
+        default="passport",
+        metadata={
+            "choices": SERVICE_RULES,
+            "doc": "passport: a licence serves users everywhere; home_only: only at home",
+        },
+    )
+
+
 @dataclass
 class ScenarioConfig:
-    """A scenario: a named timeline of events (``scenario=NAME``)."""
+    """A scenario: a named timeline of events (``scenario=NAME``), and its jurisdictions.
+
+    No ``jurisdictions`` (the default) is one jurisdiction whose regulator is the run's
+    ``regulator``: the model as it was before jurisdictions existed.
+    """
 
     name: str = "baseline"
     description: str = ""
     events: list[Any] = field(default_factory=list)
+    jurisdictions: list[JurisdictionConfig] = field(default_factory=list)
+    cross_border: CrossBorderConfig = field(default_factory=CrossBorderConfig)
 
 
 @dataclass
@@ -449,6 +488,9 @@ def check_fields(obj: Any, prefix: str) -> None:
         value = getattr(obj, f.name)
         if dataclasses.is_dataclass(value):
             check_fields(value, key + ".")
+        elif isinstance(value, list) and value and dataclasses.is_dataclass(value[0]):
+            for index, item in enumerate(value):
+                check_fields(item, f"{key}.{index}.")
         elif isinstance(value, dict):
             for name, item in value.items():
                 if dataclasses.is_dataclass(item):
@@ -517,6 +559,7 @@ def _check_relations(cfg: Config) -> None:
             plat.reserve_risk,
             f"<= 1 - reserve_base = {1 - plat.reserve_base:g} (a reserve ratio is at most 1)",
         )
+    _check_jurisdictions(cfg.scenario.jurisdictions)
     limit = cfg.memory_limit_gb
     if limit is not None and not (
         isinstance(limit, int | float)
@@ -531,6 +574,31 @@ def _check_relations(cfg: Config) -> None:
             datetime.date.fromisoformat(value)
         except (TypeError, ValueError):
             raise ConfigError(f"calibration.{key}", value, "a date YYYY-MM-DD") from None
+
+
+def _check_jurisdictions(jurisdictions: list[JurisdictionConfig]) -> None:
+    """Names unique, shares that add up to 1, regulator keys and values of the schema."""
+    if not jurisdictions:
+        return
+    key = "scenario.jurisdictions"
+    names = [j.name for j in jurisdictions]
+    if len(set(names)) < len(names) or not all(isinstance(n, str) and n for n in names):
+        raise ConfigError(f"{key}.name", names, "distinct, non-empty names")
+    for share in ("user_share", "platform_share"):
+        total = sum(getattr(j, share) for j in jurisdictions)
+        if abs(total - 1.0) > 1e-9:
+            raise ConfigError(f"{key}.*.{share}", total, "shares that add up to 1")
+    fields = {f.name: f for f in dataclasses.fields(RegulatorConfig)}
+    for index, j in enumerate(jurisdictions):
+        for name, value in j.regulator.items():
+            where = f"{key}.{index}.regulator.{name}"
+            if name not in fields or name == "regime":
+                allowed = "a key of regulator: " + ", ".join(n for n in fields if n != "regime")
+                raise ConfigError(where, value, allowed)
+            kind = fields[name].type
+            if kind is bool and not isinstance(value, bool):
+                raise ConfigError(where, value, "true or false")
+            check_field(where, value, fields[name].metadata, kind if kind in (int, float) else None)
 
 
 def validate(cfg: Config) -> Config:

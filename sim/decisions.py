@@ -14,6 +14,7 @@ import numpy as np
 
 from sim import accounts
 from sim.config import LEVER_INDEX, Config
+from sim.jurisdictions import serves
 from sim.market import Market
 from sim.operations import book_credit, lend_excess
 from sim.population import F32, Population
@@ -104,12 +105,43 @@ def choose_and_deposit(
         ``(users, platforms, amounts, (switch_users, switch_slots))`` of the deposits
         made (balances already updated) and of the switches asked for.
     """
-    pcfg, tcfg = cfg.population, cfg.trust
+    pcfg = cfg.population
     if candidates is None:
         candidates = pop.aware & (rng.random(pop.n, dtype=F32) < pcfg.deposit_rate)
     users = np.flatnonzero(candidates & (pop.cash > 0))
     uniforms = rng.random((users.size, pcfg.considered + 1))
     accepting = market.accepting()
+    empty = np.empty(0, np.int64)
+    if not accepting.any() or users.size == 0:
+        return empty, empty, np.empty(0), (empty, empty)
+    n_jurisdictions = len(cfg.scenario.jurisdictions)
+    if n_jurisdictions <= 1 or cfg.scenario.cross_border.service == "passport":
+        return _choose(pop, market, cfg, users, uniforms, accepting)
+    # Platforms serve only where the rule lets them: each jurisdiction's users choose
+    # among the platforms that serve it (sim.jurisdictions.serves).
+    served = serves(market.jurisdiction, n_jurisdictions, cfg.scenario.cross_border.service)
+    home = pop.jurisdiction[users]
+    parts = [
+        _choose(pop, market, cfg, users[home == j], uniforms[home == j], accepting & served[j])
+        for j in range(n_jurisdictions)
+    ]
+    chosen_users, platforms, amounts, switch_users, switch_slots = (
+        np.concatenate(column)
+        for column in zip(*((u, p, a, su, ss) for u, p, a, (su, ss) in parts), strict=True)
+    )
+    return chosen_users, platforms, amounts, (switch_users, switch_slots)
+
+
+def _choose(
+    pop: Population,
+    market: Market,
+    cfg: Config,
+    users: np.ndarray,
+    uniforms: np.ndarray,
+    accepting: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """:func:`choose_and_deposit` for ``users`` among the ``accepting`` platforms."""
+    pcfg, tcfg = cfg.population, cfg.trust
     empty = np.empty(0, np.int64)
     if not accepting.any() or users.size == 0:
         return empty, empty, np.empty(0), (empty, empty)

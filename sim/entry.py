@@ -210,7 +210,7 @@ class MarketStructure:
             capital,
             policy,
             pcfg.fraud_drawdown,
-            market.custody_share,
+            policy.custody_requirement,  # entrants are licensed in the first jurisdiction
             entry.horizon,
             policy.entry_sandbox,
         )

@@ -41,7 +41,7 @@ def inform(
     network: SocialNetwork,
     trust: TrustConfig,
     enforced: list[int],
-    news_reach: float,
+    news_reach: float | np.ndarray,
     recovery_rate: float,
     outcomes: Outcomes,
     rng: np.random.Generator,
@@ -62,7 +62,7 @@ def inform(
         network: The users' contacts.
         trust: The evidence weights.
         enforced: Platforms penalised or shut for fraud this tick (enforcement news).
-        news_reach: Share of users the news reaches.
+        news_reach: Share of users the news reaches (per user: their own regulator's).
         recovery_rate: Share of a defaulted loan recovered (what a disclosure reports).
         outcomes: This tick's account outcomes (step 8's, done in the same pass).
         rng: The information generator.

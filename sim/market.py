@@ -168,6 +168,7 @@ _ARRAYS: dict[str, tuple[Any, Any]] = {
     "product_temptation": (np.float64, 1.0),
     "product_until": (np.int64, -1),
     "liabilities": (np.float64, 0.0),
+    "jurisdiction": (np.int64, 0),  # of its licence (sim.jurisdictions); entrants: the first
     "paid_share": (np.float64, 1.0),
     "run_pressure": (np.float64, 0.0),
     "exit_share": (np.float64, 0.0),
@@ -210,6 +211,8 @@ class Market:
     ):
         self.cfg = cfg
         self.policy = policy
+        # Every jurisdiction's live policy (sim.jurisdictions); the first is ``policy``.
+        self.policies: list[RegulatorConfig] = [policy]
         self.capital = capital
         self._shape = (n_users, slots)
         for name, (dtype, _) in _ARRAYS.items():
@@ -383,9 +386,21 @@ class Market:
         levers[:, DISCLOSURE] = self.effective_disclosure()
         return levers
 
+    def rule(self, name: str, rows: Any = None) -> Any:
+        """The rule ``name`` of each platform's licensing regulator (of ``rows`` if given).
+
+        A number while there is one jurisdiction (so arithmetic is as it always was), else
+        one value per platform.
+        """
+        if len(self.policies) == 1:
+            return getattr(self.policies[0], name)
+        values = np.array([getattr(p, name) for p in self.policies], dtype=np.float64)
+        by_platform = values[self.jurisdiction]
+        return by_platform if rows is None else by_platform[rows]
+
     def effective_disclosure(self) -> np.ndarray:
         """Disclosure: the platform's, raised to the regulator's floor and any sandbox's."""
-        value = np.maximum(self.levers[:, DISCLOSURE], self.policy.disclosure_mandate)
+        value = np.maximum(self.levers[:, DISCLOSURE], self.rule("disclosure_mandate"))
         return np.where(self.in_sandbox, np.maximum(value, self.sandbox_disclosure), value)
 
     def lever(self, name: str) -> np.ndarray:
@@ -395,9 +410,9 @@ class Market:
         return self.levers[:, LEVER_INDEX[name]]
 
     @property
-    def custody_share(self) -> float:
-        """Share of every balance sheet held through a custodian (the regulator's rule)."""
-        return self.policy.custody_requirement
+    def custody_share(self) -> Any:
+        """Share of each balance sheet held through a custodian (the licensing rule)."""
+        return self.rule("custody_requirement")
 
     @property
     def assets(self) -> np.ndarray:
@@ -439,10 +454,11 @@ class Market:
         """Share of liabilities each platform keeps as cash; rises with risk management."""
         return self.cfg.reserve_base + self.cfg.reserve_risk * self.lever("risk_management")
 
-    def violation_rate(self) -> float:
-        """Share of the platforms that operated this tick that violated the rules."""
-        operated = int(self.operated.sum())
-        return int(self.violated[self.operated].sum()) / operated if operated else 0.0
+    def violation_rate(self, among: np.ndarray | None = None) -> float:
+        """Share of the platforms that operated this tick (``among`` these) that violated."""
+        operated = self.operated if among is None else self.operated & among
+        count = int(operated.sum())
+        return int(self.violated[operated].sum()) / count if count else 0.0
 
 
 def create_market(

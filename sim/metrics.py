@@ -22,6 +22,7 @@ from sim.config import LEVERS, WEEKS_PER_YEAR
 from sim.market import OPEN_STATUSES, STATUSES, Market, Status
 from sim.population import Population
 from sim.rumour import SPREADER
+from sim.trust import beta_trust
 
 # Columns every timeseries.parquet has (later work relies on these names).
 CORE_COLUMNS = (
@@ -98,7 +99,7 @@ class State:
 
     population: Population
     market: Market
-    regulator: Regulator
+    regulators: list[Regulator]  # one per jurisdiction (one when none is declared)
     prior_weight: float
 
     @functools.cached_property
@@ -283,19 +284,19 @@ def violation_rate(s: State) -> float:
 def detection_rate(s: State) -> float:
     """Violations detected so far over violations committed so far."""
     total = s.market.violations_total
-    return s.regulator.detected_total / total if total else 0.0
+    return sum(r.detected_total for r in s.regulators) / total if total else 0.0
 
 
 @metric("enforcement_actions")
 def enforcement_actions(s: State) -> float:
     """Penalties and fraud shutdowns this tick."""
-    return len(s.regulator.enforced)
+    return sum(len(r.enforced) for r in s.regulators)
 
 
 @metric("inspections")
 def inspections(s: State) -> float:
     """Inspections this tick."""
-    return s.regulator.inspections
+    return sum(r.inspections for r in s.regulators)
 
 
 @metric("user_losses_cum")
@@ -376,8 +377,11 @@ def sandbox_graduations(s: State) -> float:
 
 @metric("regulator_tightening")
 def regulator_tightening(s: State) -> float:
-    """The adaptive regulator's multiplier on inspections and penalties (1 = none)."""
-    return s.regulator.tightening
+    """The adaptive regulator's multiplier on inspections and penalties (1 = none).
+
+    With several jurisdictions, the largest.
+    """
+    return max(r.tightening for r in s.regulators)
 
 
 def platform_columns(s: State) -> dict[str, np.ndarray]:
@@ -396,7 +400,7 @@ def platform_columns(s: State) -> dict[str, np.ndarray]:
         "assets": market.assets,
         "liabilities": market.liabilities.astype(np.float64),
         "cash": market.cash.copy(),
-        "custody_share": np.full(n, float(market.custody_share)),
+        "custody_share": np.broadcast_to(market.custody_share, n).astype(np.float64),
         "loans": market.loans.copy(),
         "users": holders.astype(np.int64),
         "trust_mean": trust,
@@ -450,19 +454,29 @@ class Recorder:
     Args:
         population: The users.
         market: The platforms.
-        regulator: The regulator.
+        regulators: The regulators, one per jurisdiction.
         prior_weight: ``trust.prior_weight``, for account trust.
+        jurisdictions: The jurisdictions' names; with more than one, each tick also gets
+            a row per jurisdiction (:func:`jurisdiction_columns`).
     """
 
     def __init__(
-        self, population: Population, market: Market, regulator: Regulator, prior_weight: float
+        self,
+        population: Population,
+        market: Market,
+        regulators: list[Regulator],
+        prior_weight: float,
+        jurisdictions: list[str] | None = None,
     ):
-        self._args = (population, market, regulator, prior_weight)
+        self._args = (population, market, regulators, prior_weight)
         self.state = State(*self._args)
         # Mesa calls each reporter with the model; ours read the tick's state instead.
         reporters = {name: (lambda _model, fn=fn: fn(self.state)) for name, fn in METRICS.items()}
         self.datacollector = mesa.DataCollector(model_reporters=reporters)
         self._platform_columns: list[dict[str, np.ndarray]] = []
+        self.jurisdictions = list(jurisdictions or ["home"])
+        self._jurisdiction_columns: list[dict[str, np.ndarray]] = []
+        self._losses = np.zeros(len(self.jurisdictions))
 
     def record(self, model: mesa.Model) -> None:
         """Record the state at the end of this tick."""
@@ -475,6 +489,19 @@ class Recorder:
             ):
                 raise NonFiniteError(name, self.state.market.tick, value)
         self._platform_columns.append(platform_columns(self.state))
+        if len(self.jurisdictions) > 1:
+            self._losses += np.bincount(
+                self.state.population.jurisdiction,
+                self.state.market.this_tick.user_loss,
+                minlength=len(self.jurisdictions),
+            )
+            self._jurisdiction_columns.append(
+                jurisdiction_columns(self.state, self.jurisdictions, self._losses)
+            )
+
+    def jurisdiction_table(self) -> pd.DataFrame:
+        """One row per tick and jurisdiction (empty with one jurisdiction)."""
+        return _stack(self._jurisdiction_columns)
 
     def timeseries(self) -> pd.DataFrame:
         """One row per tick (tick 0 is the initial state), columns as in :data:`METRICS`."""
@@ -482,9 +509,50 @@ class Recorder:
 
     def platform_table(self) -> pd.DataFrame:
         """One row per tick and platform."""
-        if not self._platform_columns:
-            return pd.DataFrame()
-        names = list(self._platform_columns[0])
-        return pd.DataFrame(
-            {name: np.concatenate([c[name] for c in self._platform_columns]) for name in names}
+        return _stack(self._platform_columns)
+
+
+def _stack(columns: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """Per-tick column blocks, one under the other."""
+    if not columns:
+        return pd.DataFrame()
+    names = list(columns[0])
+    return pd.DataFrame({name: np.concatenate([c[name] for c in columns]) for name in names})
+
+
+def jurisdiction_columns(
+    s: State, names: list[str], losses_cum: np.ndarray
+) -> dict[str, np.ndarray]:
+    """This tick's ``jurisdictions.parquet`` rows: the indicators of each jurisdiction.
+
+    Users' indicators are over its residents (their accounts, wherever the platform is
+    licensed); platforms' over the platforms licensed there; the regulator's are its own.
+    """
+    pop, market = s.population, s.market
+    n_j = len(names)
+    home = pop.jurisdiction.astype(np.int64)
+    held = pop.platform >= 0
+    trust = beta_trust(pop.a, pop.b, pop.institutional_trust[:, None], np.float32(s.prior_weight))
+    accounts = np.bincount(home, held.sum(axis=1), minlength=n_j)
+    trust_sum = np.bincount(home, np.where(held, trust, 0.0).sum(axis=1), minlength=n_j)
+    users = np.bincount(home, minlength=n_j)
+    licence = market.jurisdiction
+    operated = np.bincount(licence, market.operated, minlength=n_j)
+    violated = np.bincount(licence, market.violated & market.operated, minlength=n_j)
+    return {
+        "tick": np.full(n_j, market.tick, dtype=np.int64),
+        "jurisdiction": np.array(names, dtype=object),
+        "users": users,
+        "trust_mean": np.divide(trust_sum, accounts, out=np.full(n_j, np.nan), where=accounts > 0),
+        "institutional_trust_mean": np.bincount(
+            home, pop.institutional_trust.astype(np.float64), minlength=n_j
         )
+        / np.maximum(users, 1),
+        "invested_share": np.bincount(home, held.any(axis=1), minlength=n_j) / np.maximum(users, 1),
+        "aum": np.bincount(home, pop.balance.sum(axis=1), minlength=n_j),
+        "user_losses_cum": losses_cum.copy(),
+        "platforms_active": np.bincount(licence, market.is_open, minlength=n_j).astype(np.int64),
+        "violation_rate": np.divide(violated, operated, out=np.zeros(n_j), where=operated > 0),
+        "enforcement_actions": np.array([len(r.enforced) for r in s.regulators], np.int64),
+        "inspections": np.array([r.inspections for r in s.regulators], np.int64),
+    }

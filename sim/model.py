@@ -4,10 +4,11 @@ from collections.abc import Callable
 from typing import Any
 
 import mesa
+import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from sim import decisions, information, operations, satisfaction, withdrawals
+from sim import decisions, information, jurisdictions, operations, satisfaction, withdrawals
 from sim.adaptation import Adapter, FermiImitation
 from sim.agents import Platform, Regulator, User
 from sim.config import Config, validate
@@ -58,7 +59,15 @@ class TrustModel(mesa.Model):
             )
         self.network = SocialNetwork.of(network)
         self.population = pop = init_population(pop_cfg, self.rngs["population"])
-        self.regulator = Regulator(self, cfg.regulator)
+        # One regulator per jurisdiction; the first is ``regulator`` (the one events and
+        # entry act through). With none declared there is one, of everything.
+        policies = jurisdictions.policies(cfg)
+        several = len(policies) > 1
+        self.regulators = [
+            Regulator(self, policy, index if several else None)
+            for index, policy in enumerate(policies)
+        ]
+        self.regulator = self.regulators[0]
         self.market = create_market(
             cfg.platforms,
             self.regulator.policy,
@@ -68,6 +77,16 @@ class TrustModel(mesa.Model):
             pop.platform.shape,
             self.rngs["platforms_init"],
         )
+        self.market.policies = [r.policy for r in self.regulators]
+        if several:
+            shares = cfg.scenario.jurisdictions
+            rng = self.rngs["jurisdictions"]
+            pop.jurisdiction[:] = jurisdictions.assign(
+                [j.user_share for j in shares], pop_cfg.n_users, rng
+            )
+            self.market.jurisdiction[:] = jurisdictions.assign(
+                [j.platform_share for j in shares], len(self.market), rng
+            )
         self.platforms: list[Platform] = []
         self._add_platform_agents()
         for i in range(pop_cfg.n_users):
@@ -87,7 +106,9 @@ class TrustModel(mesa.Model):
             if cfg.entry.enabled
             else None
         )
-        self.recorder = Recorder(pop, self.market, self.regulator, cfg.trust.prior_weight)
+        self.recorder = Recorder(
+            pop, self.market, self.regulators, cfg.trust.prior_weight, jurisdictions.names(cfg)
+        )
         self.datacollector = self.recorder.datacollector
         self.recorder.record(self)
 
@@ -117,20 +138,21 @@ class TrustModel(mesa.Model):
             self.structure.act(rngs["entry"])
         self._add_platform_agents()
         operations.operate(  # 2
-            market, pop, cfg, self.regulator.expected_penalty(), rngs["platforms"]
+            market, pop, cfg, self._expected_penalty(), rngs["platforms"]
         )
         requests = decisions.decide(pop, market, cfg, rngs["users"])  # 3
         withdrawals.settle(  # 4
             pop, market, requests, self.resolver, cfg.platforms, rngs["settlement"]
         )
-        self.regulator.act(market, pop, cfg.platforms, self.resolver, rngs["regulator"])  # 5
+        for regulator in self.regulators:  # 5
+            regulator.act(market, pop, cfg.platforms, self.resolver, rngs["regulator"])
         information.inform(  # 6 and 7: evidence, learned as it is gathered; 8's tally
             pop,
             market,
             self.network,
             cfg.trust,
-            self.regulator.enforced,
-            self.regulator.policy.news_reach,
+            [j for r in self.regulators for j in r.enforced],
+            self._news_reach(),
             cfg.platforms.recovery_rate,
             satisfaction.outcomes(market, cfg.population),  # 8's outcomes, in 6's pass
             rngs["information"],
@@ -143,6 +165,20 @@ class TrustModel(mesa.Model):
         if self.structure is not None:  # 9: the signals entrants read next tick
             self.structure.observe()
         self.recorder.record(self)  # 10 (sim.metrics)
+
+    def _expected_penalty(self) -> float | np.ndarray:
+        """The expected fine per violation: a number, or by licence with several regulators."""
+        if len(self.regulators) == 1:
+            return self.regulator.expected_penalty()
+        fines = np.array([r.expected_penalty() for r in self.regulators])
+        return fines[self.market.jurisdiction]
+
+    def _news_reach(self) -> float | np.ndarray:
+        """Share of users enforcement news reaches: each user's own regulator's."""
+        if len(self.regulators) == 1:
+            return self.regulator.policy.news_reach
+        reach = np.array([r.policy.news_reach for r in self.regulators], dtype=np.float32)
+        return reach[self.population.jurisdiction]
 
     def run(self, ticks: int | None = None, progress: Callable[[int], None] | None = None) -> None:
         """Run ``ticks`` steps (default: up to ``cfg.ticks``), calling ``progress(tick)``."""
@@ -161,3 +197,7 @@ class TrustModel(mesa.Model):
     def platform_table(self) -> pd.DataFrame:
         """One row per tick and platform."""
         return self.recorder.platform_table()
+
+    def jurisdiction_table(self) -> pd.DataFrame:
+        """One row per tick and jurisdiction (empty when none is declared)."""
+        return self.recorder.jurisdiction_table()

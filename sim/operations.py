@@ -28,7 +28,7 @@ def operate(
     market: Market,
     population: Population,
     cfg: Config,
-    expected_penalty: float,
+    expected_penalty: float | np.ndarray,
     rng: np.random.Generator,
 ) -> None:
     """MODEL.md step 2: income; loan books, fraud, costs, incidents, violations; yield.
@@ -37,7 +37,8 @@ def operate(
         market: The platforms (their books, incidents and violations are written).
         population: The users (income and yield are credited).
         cfg: The run's config.
-        expected_penalty: The regulator's expected fine per violation now.
+        expected_penalty: The expected fine per violation now: a number, or one per
+            platform (its licensing regulator's) with several jurisdictions.
         rng: The platforms' generator: the operating order, then four uniforms per
             operating platform in that order (outage, breach, misconduct, violation).
     """
@@ -54,9 +55,9 @@ def operate(
     draws = rng.random((order.size, 4))
     passthrough = np.zeros(len(market))
     if order.size:
-        passthrough[order] = _run_books(
-            market, order, draws, pcfg, expected_penalty, market.policy.compliance_cost
-        )
+        penalty = expected_penalty[order] if np.ndim(expected_penalty) else expected_penalty
+        compliance_cost = market.rule("compliance_cost", order)
+        passthrough[order] = _run_books(market, order, draws, pcfg, penalty, compliance_cost)
     _credit(market, passthrough, pcfg)
 
 
@@ -65,12 +66,15 @@ def _run_books(
     order: np.ndarray,
     draws: np.ndarray,
     pcfg: PlatformsConfig,
-    expected_penalty: float,
-    compliance_cost: float = 0.0,
+    expected_penalty: float | np.ndarray,
+    compliance_cost: float | np.ndarray = 0.0,
 ) -> np.ndarray:
-    """The books of the platforms ``order`` with their ``draws``; loan losses users bear."""
+    """The books of the platforms ``order`` with their ``draws``; loan losses users bear.
+
+    ``expected_penalty``, ``compliance_cost``: numbers, or one per platform of ``order``.
+    """
     flows = market.this_tick.flows
-    custody = market.custody_share
+    custody = market.rule("custody_requirement", order)
     market.operated[order] = True
     levers = market.effective_levers()[order]
     rm, comp = market.levers[order, RISK], market.levers[order, COMPLIANCE]
@@ -99,7 +103,7 @@ def _run_books(
     flows.lever_costs += float(cost.sum())
     # The fixed cost of meeting the rules (registration, custody bank, audits; seed 2.2),
     # a share of the owners' capital a year: it does not shrink with the business.
-    if compliance_cost > 0:
+    if np.any(compliance_cost > 0):
         fixed = np.minimum(cash, compliance_cost * market.capital_in[order] / WEEKS_PER_YEAR)
         cash = cash - fixed
         flows.compliance_costs += float(fixed.sum())

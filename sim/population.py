@@ -30,6 +30,7 @@ class Population:
             neighbour this tick: the platform holding most of their money and their trust
             in it, and a platform they asked all their money back from (``-1``: none).
             Rewritten at step 3 of every tick, read by word of mouth at step 6.
+        jurisdiction: Where each user lives (:mod:`sim.jurisdictions`; all 0 with one).
     """
 
     literacy: np.ndarray
@@ -52,9 +53,12 @@ class Population:
     opinion_platform: np.ndarray
     opinion_trust: np.ndarray
     fled_platform: np.ndarray
+    jurisdiction: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.income_total = float(self.income.sum())  # income is fixed per user
+        if self.jurisdiction is None:
+            self.jurisdiction = np.zeros(self.literacy.size, dtype=np.int16)
 
     @property
     def n(self) -> int:

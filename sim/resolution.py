@@ -131,7 +131,10 @@ class Resolver:
         if going_concern is None:
             going_concern = status == Status.EXITED
         cut = haircut(
-            self.platforms, market.custody_share, orderly=orderly, going_concern=going_concern
+            self.platforms,
+            market.rule("custody_requirement", j),
+            orderly=orderly,
+            going_concern=going_concern,
         )
         result = recover(balances, float(market.cash[j]), float(market.loans[j]), cut)
         liabilities = float(balances.sum())

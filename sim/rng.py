@@ -20,6 +20,7 @@ STREAMS = (
     "adaptation",
     "rumours",
     "entry",  # appended: the streams before it are unchanged (spawn keys by position)
+    "jurisdictions",  # appended likewise: who lives and is licensed where
 )
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from sim import __version__, calibration
 from sim.config import Config, config_dict
-from sim.files import EVENTS, FIGURE, PLATFORMS, STATUS, SUMMARY, TIMESERIES
+from sim.files import EVENTS, FIGURE, JURISDICTIONS, PLATFORMS, STATUS, SUMMARY, TIMESERIES
 from sim.output import (
     atomic_write_bytes,
     config_hash,
@@ -57,6 +57,9 @@ def _simulate(cfg: Config, out: Path) -> pd.DataFrame:
     timeseries = model.timeseries()
     write_parquet(out / TIMESERIES, timeseries)
     write_parquet(out / PLATFORMS, model.platform_table())
+    by_jurisdiction = model.jurisdiction_table()
+    if not by_jurisdiction.empty:
+        write_parquet(out / JURISDICTIONS, by_jurisdiction)
     write_jsonl(out / EVENTS, model.event_log)
     if cfg.output.plot:
         title = f"{cfg.scenario.name} | platforms={cfg.platforms.preset} | "

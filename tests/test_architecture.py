@@ -19,6 +19,7 @@ MODEL_ATTRIBUTES = {
     "network",
     "population",
     "regulator",
+    "regulators",
     "market",
     "platforms",
     "resolver",

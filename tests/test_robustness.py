@@ -460,16 +460,42 @@ def event_specs(draw):
     return spec
 
 
+JURISDICTION = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": st.one_of(st.sampled_from(["a", "b"]), JUNK),
+        "user_share": st.one_of(st.sampled_from([0.5, 1.0]), JUNK),
+        "platform_share": st.one_of(st.sampled_from([0.5, 1.0]), JUNK),
+        "regime": st.one_of(st.sampled_from(["rules_based", "laissez_faire"]), JUNK),
+        "regulator": st.one_of(
+            st.dictionaries(st.sampled_from(["penalty", "nope", "rebuttal"]), JUNK, max_size=2),
+            JUNK,
+        ),
+    },
+)
+
+
 DOCUMENTS = st.one_of(
     st.builds(
         lambda events: {"name": "fuzz", "events": events}, st.lists(event_specs(), max_size=3)
+    ),
+    st.builds(
+        lambda j, service: {
+            "name": "fuzz",
+            "jurisdictions": j,
+            "cross_border": {"service": service},
+        },
+        st.one_of(st.lists(JURISDICTION, max_size=3), JUNK),
+        st.one_of(st.sampled_from(["passport", "home_only"]), JUNK),
     ),
     st.recursive(
         JUNK,
         lambda inner: (
             st.lists(inner, max_size=3)
             | st.dictionaries(
-                st.sampled_from(["name", "description", "events", "type", "tick", "x"]),
+                st.sampled_from(
+                    ["name", "description", "events", "jurisdictions", "cross_border", "tick", "x"]
+                ),
                 inner,
                 max_size=3,
             )
@@ -508,7 +534,7 @@ def test_fuzzed_scenario_documents_are_refused_or_run(tmp_path_factory, document
         assert str(path) in str(err), err
         return
     cfg = compose_config([*SMALL, "ticks=6"])
-    _run_or_refuse(dataclasses.replace(cfg, scenario=node), "scenario.events[")
+    _run_or_refuse(dataclasses.replace(cfg, scenario=node), "scenario.")
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)

@@ -32,9 +32,12 @@ class Regulator(mesa.Agent):
         tightening: The adaptive multiplier (1 = none).
     """
 
-    def __init__(self, model: mesa.Model, policy: RegulatorConfig):
+    def __init__(self, model: mesa.Model, policy: RegulatorConfig, jurisdiction: int | None = None):
         super().__init__(model)
         self.policy = dataclasses.replace(policy)
+        # None: the only regulator, of every platform and user; else the index of the
+        # jurisdiction whose licensed platforms and residents are its own.
+        self.jurisdiction = jurisdiction
         self.enforced: list[int] = []
         self.inspections = 0
         self.detected_total = 0
@@ -84,6 +87,9 @@ class Regulator(mesa.Agent):
     ) -> None:
         """MODEL.md step 5: supervise every open platform, review sandboxes, educate.
 
+        With several jurisdictions, "every" is every platform licensed in this regulator's
+        jurisdiction, and education reaches the users who live there.
+
         The open platforms are visited in a random order; each visit's chances are set by
         the state at the start of the step (a visit changes only its own platform), so they
         are drawn for all at once and only the platforms something happens to are handled
@@ -102,8 +108,9 @@ class Regulator(mesa.Agent):
         policy = self.policy
         self.enforced = []
         self.inspections = 0
-        self._adapt(market)
-        open_platforms = np.flatnonzero(market.is_open)
+        own = None if self.jurisdiction is None else market.jurisdiction == self.jurisdiction
+        self._adapt(market, own)
+        open_platforms = np.flatnonzero(market.is_open if own is None else market.is_open & own)
         order = open_platforms[rng.permutation(open_platforms.size)]
         u = rng.random((order.size, 6))
         self._early_warning(market, order, u[:, 0], platforms.liquidity_stress, resolver)
@@ -133,6 +140,8 @@ class Regulator(mesa.Agent):
         for j in order[due_review]:
             self._review(market, int(j), resolver)
         due = market.is_frozen & (market.tick >= market.suspended_until)
+        if own is not None:
+            due &= own
         for j in np.flatnonzero(due):
             # A sanction, not a failure: a solvent platform's book runs off at the exit
             # haircut, so its users lose little (seed 2.4: orderly exit).
@@ -141,12 +150,24 @@ class Regulator(mesa.Agent):
                 int(j), orderly=True, reason="repeated_violations", going_concern=bool(solvent)
             )
         if policy.education_rate > 0:
-            population.educate(policy.education_rate)
+            residents = (
+                None if self.jurisdiction is None else population.jurisdiction == self.jurisdiction
+            )
+            population.educate(policy.education_rate, residents)
 
-    def _adapt(self, market: Market) -> None:
-        """Adaptive regime: tighten as the smoothed violation rate exceeds the target."""
+    def _log(self, market: Market, kind: str, **fields: object) -> None:
+        """Log an action; with several jurisdictions, say whose regulator took it."""
+        if self.jurisdiction is not None:
+            fields["regulator"] = self.jurisdiction
+        market.log(kind, **fields)
+
+    def _adapt(self, market: Market, own: np.ndarray | None = None) -> None:
+        """Adaptive regime: tighten as the smoothed violation rate exceeds the target.
+
+        The rate is over the platforms it supervises (``own``; all if None).
+        """
         policy = self.policy
-        rate = market.violation_rate()
+        rate = market.violation_rate(own)
         self.violation_average += policy.adapt_smoothing * (rate - self.violation_average)
         if not policy.adaptive:
             self.tightening = 1.0
@@ -170,7 +191,7 @@ class Regulator(mesa.Agent):
         ``found`` are the visit's two uniforms (fraud, violations).
         """
         if market.fraudulent[j] and found[0] < accuracy:
-            market.log("fraud_detected", platform=j, by=by)
+            self._log(market, "fraud_detected", platform=j, by=by)
             self._blacklist(market, j)
             resolver.wind_down(j, orderly=True, reason="fraud_detected")
             self.enforced.append(j)
@@ -180,7 +201,7 @@ class Regulator(mesa.Agent):
             market.violations_open[j] = []
             self._blacklist(market, j)
             if by == "peer_audit":  # the association names and shames; the state fines
-                market.log("peer_audit_finding", platform=j)
+                self._log(market, "peer_audit_finding", platform=j)
                 return
             fine = min(market.cash[j], self.effective_penalty() * market.liabilities[j])
             market.cash[j] -= fine
@@ -188,7 +209,7 @@ class Regulator(mesa.Agent):
             market.violations_detected[j] += 1
             self.enforced.append(j)
             detected = int(market.violations_detected[j])
-            market.log("penalty", platform=j, fine=float(fine), violations_detected=detected)
+            self._log(market, "penalty", platform=j, fine=float(fine), violations_detected=detected)
             # A corrective order: the platform must close part of its compliance gap.
             c = market.levers[j, COMPLIANCE]
             market.levers[j, COMPLIANCE] = c + self.policy.remediation * (1.0 - c)
@@ -205,12 +226,12 @@ class Regulator(mesa.Agent):
         market.set_sandbox(j, None)
         until = market.tick + self.policy.suspension_ticks
         market.suspended_until[j] = until
-        market.log("suspended", platform=j, until=until)
+        self._log(market, "suspended", platform=j, until=until)
 
     def _blacklist(self, market: Market, j: int) -> None:
         if self.policy.blacklist and not market.blacklisted[j]:
             market.blacklisted[j] = True
-            market.log("blacklisted", platform=j)
+            self._log(market, "blacklisted", platform=j)
 
     def _review(self, market: Market, j: int, resolver: Resolver) -> None:
         """Sandbox graduation review.
@@ -223,7 +244,7 @@ class Regulator(mesa.Agent):
             market.set_status(j, Status.ACTIVE)
             market.set_sandbox(j, None)
             market.sandbox_graduations += 1
-            market.log("sandbox_graduation", platform=j)
+            self._log(market, "sandbox_graduation", platform=j)
         elif solvent:
             resolver.wind_down(j, orderly=True, reason="sandbox_review", status=Status.EXITED)
         else:
@@ -256,6 +277,6 @@ class Regulator(mesa.Agent):
         new = owing & ~market.flagged[order] & (stressed | insolvent) & (draws < chance)
         for j in order[new]:
             market.flagged[j] = True
-            market.log("early_warning", platform=int(j))
+            self._log(market, "early_warning", platform=int(j))
         for j in order[market.flagged[order] & insolvent]:
             resolver.wind_down(int(j), orderly=True, reason="early_warning")

@@ -1,0 +1,187 @@
+"""Several jurisdictions (issue 12): regulators of their own platforms and residents."""
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim import jurisdictions
+from sim.compose import _scenario_node, compose_config, validate_run
+from sim.config import ConfigError
+from sim.model import TrustModel
+from tests.test_ledger import check_every_tick
+
+TWO = """
+name: two
+jurisdictions:
+  - name: strict
+    user_share: 0.5
+    platform_share: 0.5
+    regime: rules_based
+    regulator: {{penalty: 0.05, inspection_rate: 0.2}}
+  - name: lax
+    user_share: 0.5
+    platform_share: 0.5
+    regime: laissez_faire
+cross_border:
+  service: {service}
+"""
+
+
+def _world(tmp_path: Path, text: str, *overrides: str, seed: int = 0) -> TrustModel:
+    path = tmp_path / "two.yaml"
+    path.write_text(text)
+    cfg = compose_config(["population.n_users=2000", "ticks=60", f"seed={seed}", *overrides])
+    return TrustModel(validate_run(dataclasses.replace(cfg, scenario=_scenario_node(path))))
+
+
+def test_one_declared_jurisdiction_is_the_model_without_jurisdictions(tmp_path):
+    """One jurisdiction, as today: the same files as a run that declares none."""
+    one = "name: two\njurisdictions:\n  - {name: home, user_share: 1.0, platform_share: 1.0}\n"
+    overrides = ["scenario=fraud_contagion", "ticks=80", "platforms=laggard"]
+    declared = _world(tmp_path, one, *overrides)
+    plain = TrustModel(compose_config(["population.n_users=2000", "seed=0", *overrides]))
+    # The declared world has no events: give it fraud_contagion's to compare like for like.
+    declared = TrustModel(
+        dataclasses.replace(
+            declared.cfg,
+            scenario=dataclasses.replace(declared.cfg.scenario, events=plain.cfg.scenario.events),
+        )
+    )
+    declared.run()
+    plain.run()
+    assert declared.timeseries().equals(plain.timeseries())
+    assert declared.platform_table().equals(plain.platform_table())
+    assert declared.event_log == plain.event_log
+    assert declared.jurisdiction_table().empty and len(declared.regulators) == 1
+
+
+def test_shares_are_met_and_the_tables_add_up(tmp_path):
+    model = _world(tmp_path, TWO.format(service="passport"))
+    assert np.bincount(model.population.jurisdiction).tolist() == [1000, 1000]
+    assert np.bincount(model.market.jurisdiction).tolist() == [10, 10]
+    assert [r.policy.regime for r in model.regulators] == ["rules_based", "laissez_faire"]
+    assert model.regulators[1].policy.penalty == 0.002  # the regime's value
+    assert model.regulators[0].policy.penalty == 0.05  # the scenario's override
+    model.run()
+    table = model.jurisdiction_table()
+    last = table[table.tick == model.tick]
+    series = model.timeseries().iloc[-1]
+    assert last.user_losses_cum.sum() == pytest.approx(series.user_losses_cum, rel=1e-9)
+    assert last.platforms_active.sum() == series.platforms_active
+    assert last.aum.sum() == pytest.approx(series.aum_total, rel=1e-9)
+    assert table.groupby("tick").enforcement_actions.sum().tolist() == (
+        model.timeseries().enforcement_actions.astype(int).tolist()
+    )
+
+
+def test_each_regulator_supervises_only_its_own_licensees(tmp_path):
+    model = _world(tmp_path, TWO.format(service="passport"), "ticks=80")
+    model.run()
+    actions = [e for e in model.event_log if "regulator" in e]
+    assert {e["type"] for e in actions} >= {"penalty"}
+    for event in actions:
+        assert model.market.jurisdiction[event["platform"]] == event["regulator"], event
+    by = model.jurisdiction_table().groupby("jurisdiction").inspections.sum()
+    assert by["strict"] > 5 * max(by["lax"], 1)
+
+
+def test_home_only_keeps_residents_at_home_and_passports_let_them_cross(tmp_path):
+    crossed = {}
+    for service in ("home_only", "passport"):
+        model = _world(tmp_path, TWO.format(service=service), "ticks=30")
+        model.run()
+        pop, licence = model.population, model.market.jurisdiction
+        held = pop.platform >= 0
+        abroad = held & (licence[np.where(held, pop.platform, 0)] != pop.jurisdiction[:, None])
+        crossed[service] = int(abroad.sum())
+    assert crossed["home_only"] == 0
+    assert crossed["passport"] > 100
+
+
+def test_a_strict_regulator_has_fewer_violations_than_a_lax_one_over_seeds(tmp_path):
+    gaps = []
+    for seed in range(5):
+        model = _world(
+            tmp_path,
+            TWO.format(service="home_only"),
+            "platforms.violation_temptation=0.3",
+            "ticks=120",
+            seed=seed,
+        )
+        model.run()
+        rate = model.jurisdiction_table().groupby("jurisdiction").violation_rate.mean()
+        gaps.append(rate["lax"] - rate["strict"])
+    assert min(gaps) > 0.02, gaps
+
+
+def test_education_reaches_only_the_educating_jurisdiction(tmp_path):
+    text = TWO.format(service="passport").replace(
+        "regulator: {penalty: 0.05, inspection_rate: 0.2}",
+        "regulator: {penalty: 0.05, education_rate: 0.05}",
+    )
+    model = _world(tmp_path, text, "ticks=10")
+    start = model.population.literacy.copy()
+    model.run()
+    gain = model.population.literacy - start
+    home = model.population.jurisdiction
+    assert (gain[home == 0] > 0).all()
+    assert (gain[home == 1] == 0).all()  # laissez_faire educates no one
+
+
+def test_money_is_conserved_across_jurisdictions(tmp_path):
+    model = _world(tmp_path, TWO.format(service="home_only"), "platforms=laggard")
+    check_every_tick(model, 40)
+
+
+def test_assign_meets_shares_to_one_item():
+    rng = np.random.default_rng(3)
+    for n in (1, 7, 100, 1001):
+        labels = jurisdictions.assign([0.2, 0.5, 0.3], n, rng)
+        counts = np.bincount(labels, minlength=3)
+        assert counts.sum() == n
+        assert np.all(np.abs(counts - np.array([0.2, 0.5, 0.3]) * n) < 1.0)
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (("user_share: 0.5\n    platform_share: 0.5\n    regime: laissez", "user_share: 0.6\n"
+          "    platform_share: 0.5\n    regime: laissez"), "user_share"),
+        (("name: lax", "name: strict"), "name"),
+        (("regime: laissez_faire", "regime: nowhere"), "regime"),
+        (("inspection_rate: 0.2", "inspection_rte: 0.2"), "inspection_rte"),
+        (("penalty: 0.05", "penalty: 5"), "penalty"),
+        (("service: passport", "service: everywhere"), "service"),
+    ],
+)  # fmt: skip
+def test_bad_jurisdictions_are_refused_naming_the_key(tmp_path, change, key):
+    text = TWO.format(service="passport").replace(*change)
+    with pytest.raises(ConfigError) as info:
+        _world(tmp_path, text)
+    assert key in str(info.value)
+
+
+def test_a_jurisdictions_regime_is_not_overridden_on_the_command_line():
+    with pytest.raises(ConfigError, match="regime is set in the scenario file"):
+        compose_config(["scenario.jurisdictions.0.regime=laissez_faire"])
+
+
+def test_a_run_writes_its_jurisdictions_table(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    (tmp_path / "two.yaml").write_text(TWO.format(service="home_only"))
+    env = {**os.environ, "TRUSTSIM_SCENARIO_PATH": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "scenario=two", "population.n_users=300", "ticks=6",
+         "output.plot=false", "hydra.run.dir=run"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    table = pd.read_parquet(tmp_path / "run" / "jurisdictions.parquet")
+    assert len(table) == 2 * 7 and set(table.jurisdiction) == {"strict", "lax"}
