@@ -331,7 +331,7 @@ class JurisdictionConfig:
 
 @dataclass
 class CrossBorderConfig:
-    """How jurisdictions meet: which platforms may serve whom."""
+    """How jurisdictions meet: which platforms may serve whom, and moving a licence."""
 
     service: str = field(
         default="passport",
@@ -339,6 +339,14 @@ class CrossBorderConfig:
             "choices": SERVICE_RULES,
             "doc": "passport: a licence serves users everywhere; home_only: only at home",
         },
+    )
+    relocation_rate: float = _p(0.0, doc="chance per tick an open platform reviews its licence")
+    relocation_cost: float = _pos(
+        0.1, "one-off cost of moving a licence, share of the owners' capital", lo=0.0,
+        open_lo=False,
+    )  # fmt: skip
+    relocation_horizon: float = _pos(
+        3.0, "years over which a move must pay for itself", lo=0.0, hi=100.0
     )
 
 

@@ -19,3 +19,17 @@ def violation_probability(
     expected penalty rises and as compliance rises.
     """
     return temptation * (1.0 - np.asarray(compliance)) * np.exp(-expected_pen / scale)
+
+
+def violation_surplus(
+    compliance: np.ndarray, expected_pen: np.ndarray, temptation: float, scale: float
+) -> np.ndarray:
+    """Expected gain per tick, net of expected fines, from the violations a platform commits.
+
+    With the gains of :func:`violation_probability` (an opportunity with chance
+    ``temptation (1 - compliance)``, a gain ``G`` exponential with mean ``scale``, taken
+    when ``G`` beats the expected penalty ``f``), the surplus is
+    ``temptation (1 - compliance) E[(G - f)^+] = temptation (1 - compliance) scale
+    exp(-f / scale)``: what lax rules are worth to a platform, in shares of liabilities.
+    """
+    return temptation * (1.0 - np.asarray(compliance)) * scale * np.exp(-expected_pen / scale)

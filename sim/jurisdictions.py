@@ -5,7 +5,8 @@ regulator (a :class:`sim.agents.Regulator` with its own policy), a share of the 
 who live there for the whole run, and a share of the initial platforms, licensed there.
 A platform is supervised by the regulator of its licence and follows that regulator's
 rules (disclosure floor, custody, compliance cost, penalties); ``cross_border.service``
-says whom it may serve. With no jurisdictions declared there is one, whose regulator is
+says whom it may serve, and a platform may move its licence where the rules cost it less
+(:func:`relocate`). With no jurisdictions declared there is one, whose regulator is
 the run's ``regulator``: every array here is then zeros and every rule a number, so the
 model runs exactly as it did before jurisdictions existed.
 """
@@ -14,7 +15,9 @@ import dataclasses
 
 import numpy as np
 
-from sim.config import Config, RegulatorConfig
+from sim.config import LEVER_INDEX, WEEKS_PER_YEAR, Config, RegulatorConfig
+from sim.deterrence import violation_surplus
+from sim.market import Market
 
 
 def policies(cfg: Config) -> list[RegulatorConfig]:
@@ -61,3 +64,76 @@ def serves(licence: np.ndarray, n_jurisdictions: int, rule: str) -> np.ndarray:
     if rule == "passport":
         return np.ones((n_jurisdictions, licence.size), dtype=bool)
     return licence[None, :] == np.arange(n_jurisdictions)[:, None]
+
+
+def rules_cost(
+    market: Market,
+    rows: np.ndarray,
+    policies: list[RegulatorConfig],
+    fines: np.ndarray,
+    cfg: Config,
+) -> np.ndarray:
+    """``(len(rows), J)``: a platform's expected yearly cost of each jurisdiction's rules.
+
+    The fixed cost of compliance (``compliance_cost`` x its owners' capital), the cost of
+    the disclosure floor above its own disclosure (``lever_costs.disclosure`` x the gap x
+    its liabilities ``L``), less what its violations are worth there net of the fines it
+    can expect, ``52 s_k L`` (:func:`sim.deterrence.violation_surplus` at the expected
+    fine per violation ``fines[k]``; Becker 1968). Compliant platforms gain little from
+    lax rules; the others much.
+    """
+    pcfg = cfg.platforms
+    capital = market.capital_in[rows, None]
+    liabilities = market.liabilities[rows, None]
+    own_disclosure = market.levers[rows, LEVER_INDEX["disclosure"]][:, None]
+    compliance = market.levers[rows, LEVER_INDEX["compliance"]][:, None]
+    fixed = np.array([p.compliance_cost for p in policies])[None, :] * capital
+    floor = np.array([p.disclosure_mandate for p in policies])[None, :]
+    disclosure = pcfg.lever_costs.disclosure * np.maximum(floor - own_disclosure, 0.0)
+    surplus = violation_surplus(
+        compliance, fines[None, :], pcfg.violation_temptation, pcfg.deterrence_scale
+    )
+    return fixed + disclosure * liabilities - WEEKS_PER_YEAR * surplus * liabilities
+
+
+def relocate(
+    market: Market,
+    policies: list[RegulatorConfig],
+    fines: np.ndarray,
+    cfg: Config,
+    rng: np.random.Generator,
+) -> None:
+    """Regulatory arbitrage (seed 7.5): platforms move their licence where rules cost less.
+
+    Each open platform outside a sandbox and not blacklisted reviews its licence with
+    chance ``cross_border.relocation_rate`` a tick (one uniform per platform, drawn for
+    all). A reviewing platform moves to the jurisdiction whose rules cost it least
+    (:func:`rules_cost`) if the yearly saving over ``relocation_horizon`` years exceeds the
+    move's one-off cost, ``relocation_cost`` x its owners' capital, which it pays from
+    cash (booked as a compliance cost). Each move is logged (``relocation``).
+    """
+    rules = cfg.scenario.cross_border
+    if rules.relocation_rate <= 0.0:
+        return
+    draws = rng.random(len(market))
+    able = market.is_open & ~market.in_sandbox & ~market.blacklisted
+    rows = np.flatnonzero(able & (draws < rules.relocation_rate))
+    if rows.size == 0:
+        return
+    cost = rules_cost(market, rows, policies, fines, cfg)
+    home = market.jurisdiction[rows]
+    best = cost.argmin(axis=1)
+    saving = cost[np.arange(rows.size), home] - cost[np.arange(rows.size), best]
+    price = rules.relocation_cost * market.capital_in[rows]
+    moves = (best != home) & (saving * rules.relocation_horizon > price)
+    flows = market.this_tick.flows
+    for j, to, gain, fee in zip(rows[moves], best[moves], saving[moves], price[moves], strict=True):
+        paid = min(float(market.cash[j]), float(fee))
+        market.cash[j] -= paid
+        flows.compliance_costs += paid
+        start = int(market.jurisdiction[j])
+        market.jurisdiction[j] = to
+        market.log(
+            "relocation", platform=int(j), origin=start, destination=int(to),
+            saving=float(gain), cost=paid,
+        )  # fmt: skip

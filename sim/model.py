@@ -162,6 +162,9 @@ class TrustModel(mesa.Model):
         if cfg.adaptation.enabled and market.tick % cfg.adaptation.every == 0:  # 9
             for adapter in self.adapters:
                 adapter(market, rngs["adaptation"])
+        if len(self.regulators) > 1:  # 9: platforms may move their licence (arbitrage)
+            fines = np.array([r.expected_penalty() for r in self.regulators])
+            jurisdictions.relocate(market, market.policies, fines, cfg, rngs["jurisdictions"])
         if self.structure is not None:  # 9: the signals entrants read next tick
             self.structure.observe()
         self.recorder.record(self)  # 10 (sim.metrics)

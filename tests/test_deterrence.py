@@ -109,3 +109,19 @@ def test_model_platforms_use_the_regulators_expected_penalty(build_model):
         "regulator.penalty=0.03",
     )
     assert model.regulator.expected_penalty() == pytest.approx(0.2 * 0.7 * 0.03)
+
+
+@pytest.mark.parametrize("f", [0.0, 0.0002, 0.001, 0.005])
+def test_violation_surplus_is_the_expected_net_gain_of_exponential_gains(f):
+    """E[(G - f)^+] for G ~ Exp(mean=scale), by numerical integration, times the chance."""
+    from scipy import integrate
+
+    from sim.deterrence import violation_surplus
+
+    scale, temptation, c = 0.0005, 0.05, 0.3
+    net, _ = integrate.quad(lambda g: (g - f) * np.exp(-g / scale) / scale, f, f + 60 * scale)
+    expected = temptation * (1 - c) * net
+    assert float(violation_surplus(np.array(c), f, temptation, scale)) == pytest.approx(expected)
+    # It is what violating is worth: the chance of violating times the mean gain above f.
+    p = float(violation_probability(np.array(c), f, temptation, scale))
+    assert float(violation_surplus(np.array(c), f, temptation, scale)) == pytest.approx(p * scale)

@@ -185,3 +185,50 @@ def test_a_run_writes_its_jurisdictions_table(tmp_path):
     assert result.returncode == 0, result.stderr
     table = pd.read_parquet(tmp_path / "run" / "jurisdictions.parquet")
     assert len(table) == 2 * 7 and set(table.jurisdiction) == {"strict", "lax"}
+
+
+# --- regulatory arbitrage --------------------------------------------------------------------
+
+ARBITRAGE = ("platforms=laggard", "ticks=60")
+
+
+def _moves(model: TrustModel) -> list[dict]:
+    return [e for e in model.event_log if e["type"] == "relocation"]
+
+
+def test_platforms_move_toward_the_lax_regime_when_its_advantage_is_large(tmp_path):
+    text = TWO.format(service="passport") + "  relocation_rate: 0.2\n  relocation_cost: 0.01\n"
+    moved_to_lax = moved_to_strict = 0
+    for seed in range(3):
+        model = _world(tmp_path, text, *ARBITRAGE, seed=seed)
+        start = int((model.market.jurisdiction == 1).sum())
+        model.run()
+        moves = _moves(model)
+        moved_to_lax += sum(e["destination"] == 1 for e in moves)
+        moved_to_strict += sum(e["destination"] == 0 for e in moves)
+        assert all(e["saving"] * 3.0 > e["cost"] - 1e-9 for e in moves)
+        assert int((model.market.jurisdiction == 1).sum()) >= start
+    assert moved_to_lax >= 5 and moved_to_strict == 0, (moved_to_lax, moved_to_strict)
+
+
+def test_no_platform_moves_when_the_rules_are_the_same(tmp_path):
+    same = TWO.format(service="passport").replace("regime: laissez_faire", "regime: rules_based")
+    same = same.replace("regulator: {penalty: 0.05, inspection_rate: 0.2}", "regulator: {}")
+    text = same + "  relocation_rate: 1.0\n  relocation_cost: 0.0\n"
+    model = _world(tmp_path, text, *ARBITRAGE)
+    model.run()
+    assert _moves(model) == []
+
+
+def test_a_move_that_does_not_pay_for_itself_is_not_made(tmp_path):
+    text = TWO.format(service="passport") + "  relocation_rate: 1.0\n  relocation_cost: 1000.0\n"
+    model = _world(tmp_path, text, *ARBITRAGE)
+    model.run()
+    assert _moves(model) == []
+
+
+def test_money_is_conserved_when_platforms_relocate(tmp_path):
+    text = TWO.format(service="passport") + "  relocation_rate: 0.3\n  relocation_cost: 0.05\n"
+    model = _world(tmp_path, text, "platforms=laggard")
+    check_every_tick(model, 40)
+    assert _moves(model)

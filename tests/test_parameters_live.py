@@ -69,6 +69,16 @@ FAILING = (
 
 ENTRY = ("entry.enabled=true",)
 
+# Two jurisdictions, a strict one and one without fines, and licences that move.
+ARBITRAGE = (
+    "platforms=laggard",
+    "scenario.jurisdictions=[{name:strict,user_share:0.5,platform_share:0.5,"
+    "regulator:{penalty:0.05,inspection_rate:0.2}},"
+    "{name:lax,user_share:0.5,platform_share:0.5,regulator:{penalty:0.0}}]",
+    "scenario.cross_border.relocation_rate=0.2",
+    "scenario.cross_border.relocation_cost=0.01",
+)
+
 # Extra overrides (after BASE) under which a key acts. The first matching pattern wins, so
 # specific patterns come first; a key that matches none runs in BASE alone.
 CONTEXTS: dict[str, list[str]] = {
@@ -79,6 +89,7 @@ CONTEXTS: dict[str, list[str]] = {
     },
     # A strategy acts only where platforms play it.
     **{f"platforms.strategies.{s}.*": [f"platforms={s}"] for s in STRATEGY_NAMES},
+    "scenario.cross_border.relocation*": list(ARBITRAGE),
     # Rebuttals answer a false rumour; rumour_rebutted is the scenario that rebuts.
     "regulator.rebuttal*": ["scenario=rumour_rebutted"],
     "regulator.rule_lag": ["scenario=legal_lag"],
