@@ -614,6 +614,7 @@ def move_system_trust(
     user_loss,
     balance,
     reached,
+    home,
     shock,
     calm_gain,
     own_loss_shock,
@@ -622,15 +623,18 @@ def move_system_trust(
 ):  # pragma: no cover - numba
     """In place, one pass: ``g <- g + U (1 - g) - D g`` (see :mod:`sim.information`).
 
-    ``D`` is the sector ``shock`` plus, for a user who lost money, ``own_loss_shock`` x the
-    share of their money lost (which also scars ``propensity``), plus ``alarm`` for users
-    ``reached`` by enforcement news. ``U`` is ``calm_gain`` for a user who lost nothing,
-    plus ``reassurance`` if reached, times ``1 - D``. Both are clipped to [0, 1].
+    ``shock``, ``calm_gain``, ``reassurance`` and ``alarm`` have one entry per
+    jurisdiction; user ``i`` reads those of ``home[i]``. ``D`` is the sector ``shock``
+    plus, for a user who lost money, ``own_loss_shock`` x the share of their money lost
+    (which also scars ``propensity``), plus ``alarm`` for users ``reached`` by enforcement
+    news. ``U`` is ``calm_gain`` for a user who lost nothing, plus ``reassurance`` if
+    reached, times ``1 - D``. Both are clipped to [0, 1].
     """
     n, k_max = balance.shape
     for i in range(n):
-        down = shock
-        up = calm_gain
+        h = home[i]
+        down = shock[h]
+        up = calm_gain[h]
         if user_loss[i] > 0.0:
             at_stake = user_loss[i]
             for k in range(k_max):
@@ -640,8 +644,8 @@ def move_system_trust(
             propensity[i] *= 1.0 - min(scar, 1.0)
             up = 0.0
         if reached[i]:
-            up += reassurance
-            down += alarm
+            up += reassurance[h]
+            down += alarm[h]
         down = min(max(down, 0.0), 1.0)
         up = min(max(up, 0.0), 1.0) * (1.0 - down)
         gi = g[i] + up * (1.0 - g[i]) - down * g[i]

@@ -217,7 +217,13 @@ def validate_run(cfg: Config) -> Config:
         raise _BROKEN_SCENARIOS[cfg.scenario.name]
     validate(cfg)
     _check_labels(cfg)
-    parse_events(cfg.scenario.events, cfg.ticks, cfg.platforms.count)
+    events = parse_events(cfg.scenario.events, cfg.ticks, cfg.platforms.count)
+    names = [j.name for j in cfg.scenario.jurisdictions]
+    for index, event in enumerate(events):
+        where = getattr(event, "jurisdiction", None)
+        if where is not None and where not in names:
+            allowed = "one of " + ", ".join(names) if names else "none: one jurisdiction"
+            raise ConfigError(f"scenario.events[{index}].jurisdiction", where, allowed)
     if cfg.model == "trustsim":
         check_memory(cfg, _edge_estimate(cfg))
         if cfg.network.kind == "edge_list":  # parsed once: the model reuses it

@@ -331,7 +331,7 @@ class JurisdictionConfig:
 
 @dataclass
 class CrossBorderConfig:
-    """How jurisdictions meet: which platforms may serve whom, and moving a licence."""
+    """How jurisdictions meet: who may serve whom, news from abroad, shared flags, moves."""
 
     service: str = field(
         default="passport",
@@ -340,6 +340,21 @@ class CrossBorderConfig:
             "doc": "passport: a licence serves users everywhere; home_only: only at home",
         },
     )
+    tie_share: float | None = field(
+        default=None,
+        metadata={
+            "lo": 0.0,
+            "hi": 1.0,
+            "doc": "share of social ties across borders (null: as drawn)",
+        },
+    )
+    foreign_news_weight: float = _p(
+        0.3, doc="weight of failures, breaches and enforcement abroad in system trust"
+    )
+    info_sharing: float = _p(
+        0.0, doc="chance a regulator's early-warning flag on a foreign licensee is passed on"
+    )
+    info_delay: int = _count(4, lo=0, doc="ticks before a shared flag reaches the licensing one")
     relocation_rate: float = _p(0.0, doc="chance per tick an open platform reviews its licence")
     relocation_cost: float = _pos(
         0.1, "one-off cost of moving a licence, share of the owners' capital", lo=0.0,
@@ -503,6 +518,8 @@ def check_fields(obj: Any, prefix: str) -> None:
             for name, item in value.items():
                 if dataclasses.is_dataclass(item):
                     check_fields(item, f"{key}.{name}.")
+        elif value is None:  # an optional setting left unset
+            continue
         else:
             if f.type is bool and not isinstance(value, bool):
                 raise ConfigError(key, value, "true or false")

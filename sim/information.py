@@ -46,6 +46,8 @@ def inform(
     outcomes: Outcomes,
     rng: np.random.Generator,
     rumour_rng: np.random.Generator,
+    actions_by: list[int] | None = None,
+    foreign_weight: float = 0.0,
 ) -> None:
     """MODEL.md steps 6-7: rumours, word of mouth, system trust; this tick's evidence, learned.
 
@@ -67,6 +69,8 @@ def inform(
         outcomes: This tick's account outcomes (step 8's, done in the same pass).
         rng: The information generator.
         rumour_rng: The rumours' generator.
+        actions_by: With several jurisdictions, each regulator's enforcement actions.
+        foreign_weight: With several, the weight of news from abroad in system trust.
     """
     # Who hears of this tick's enforcement (drawn first: system trust and the evidence
     # pass both read it).
@@ -76,7 +80,9 @@ def inform(
         if rumour.live:
             rumour.advance(market, population, network, trust.w_minus, rumour_rng)
     market.this_tick.wom_net = word_of_mouth(population, network, trust, rng)
-    update_institutional_trust(population, market, network, trust, enforced, reached)
+    update_institutional_trust(
+        population, market, network, trust, enforced, reached, actions_by, foreign_weight
+    )
     gather_evidence(population, market, trust, enforced, reached, recovery_rate, outcomes, rng)
 
 
@@ -249,6 +255,8 @@ def update_institutional_trust(
     t: TrustConfig,
     enforced: list[int],
     reached: np.ndarray,
+    actions_by: list[int] | None = None,
+    foreign_weight: float = 0.0,
 ) -> None:
     """Move system trust, average it with neighbours, anchor it to one's propensity.
 
@@ -259,12 +267,14 @@ def update_institutional_trust(
     lost anywhere, no breach) and the reassurance of seeing the regulator act. Then one
     DeGroot step with the neighbours and a Friedkin-Johnsen pull ``s (g0 - g)`` toward the
     user's propensity to trust ``g0`` (Friedkin & Johnsen 1990).
+
+    With several jurisdictions (``actions_by``: each regulator's enforcement actions), a
+    user hears of their own sector and regulator in full and of the others' with
+    ``foreign_weight`` (:func:`_sector_news`).
     """
     g = pop.institutional_trust
     now = market.this_tick
-    breaches = int(market.breach.sum())
-    calm = now.sector_shock == 0.0 and breaches == 0
-    actions = len(enforced)
+    shock, calm, actions = _sector_news(market, t, enforced, actions_by, foreign_weight)
     # Own losses are an experience effect: losing money lowers one's propensity to trust
     # for good (Malmendier & Nagel 2011), so neighbours and calm times bring it back only
     # so far.
@@ -274,8 +284,9 @@ def update_institutional_trust(
         now.user_loss,
         pop.balance,
         reached,
-        min(1.0, now.sector_shock + t.breach_shock * breaches),
-        t.calm_gain if calm else 0.0,
+        pop.jurisdiction,
+        np.minimum(1.0, shock),
+        np.where(calm, t.calm_gain, 0.0),
         t.own_loss_shock,
         1.0 - (1.0 - t.enforcement_reassurance) ** actions,
         1.0 - (1.0 - t.enforcement_alarm) ** actions,
@@ -290,3 +301,39 @@ def update_institutional_trust(
         pop.trust_propensity,
         network.uniform,
     )
+
+
+def _sector_news(
+    market: Market,
+    t: TrustConfig,
+    enforced: list[int],
+    actions_by: list[int] | None,
+    foreign_weight: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per jurisdiction: the sector's shock to system trust, a calm tick, enforcement heard.
+
+    One jurisdiction: the closures' shock plus ``breach_shock`` per data breach; calm when
+    no money was lost in closures and no breach happened; the number of enforcement
+    actions. Several: each jurisdiction's own (closures of its licensees, as a share of its
+    licensees' money; breaches at them; its regulator's actions) plus ``foreign_weight``
+    times the others' (seed 9.8: news from abroad reaches users, more faintly); calm when
+    nothing of either is heard.
+    """
+    now = market.this_tick
+    if actions_by is None:
+        breaches = int(market.breach.sum())
+        shock = np.array([now.sector_shock + t.breach_shock * breaches])
+        calm = np.array([now.sector_shock == 0.0 and breaches == 0])
+        return shock, calm, np.array([float(len(enforced))])
+    n_j = len(actions_by)
+    where = np.array([k for k, _ in now.closure_shocks], dtype=np.int64)
+    size = np.array([v for _, v in now.closure_shocks], dtype=np.float64)
+    closures = np.bincount(where, size, minlength=n_j)
+    breaches = np.bincount(market.jurisdiction, market.breach, minlength=n_j)
+
+    def heard(own: np.ndarray) -> np.ndarray:
+        return own + foreign_weight * (own.sum() - own)
+
+    shock = heard(closures + t.breach_shock * breaches)
+    calm = (heard(closures) == 0.0) & (heard(breaches) == 0.0)
+    return shock, calm, heard(np.asarray(actions_by, dtype=np.float64))

@@ -5,10 +5,11 @@ regulator (a :class:`sim.agents.Regulator` with its own policy), a share of the 
 who live there for the whole run, and a share of the initial platforms, licensed there.
 A platform is supervised by the regulator of its licence and follows that regulator's
 rules (disclosure floor, custody, compliance cost, penalties); ``cross_border.service``
-says whom it may serve, and a platform may move its licence where the rules cost it less
-(:func:`relocate`). With no jurisdictions declared there is one, whose regulator is
-the run's ``regulator``: every array here is then zeros and every rule a number, so the
-model runs exactly as it did before jurisdictions existed.
+says whom it may serve, a platform may move its licence where the rules cost it less
+(:func:`relocate`), and regulators may pass on what their early warning sees of foreign
+licensees serving their residents (:class:`FlagSharing`). With no jurisdictions declared
+there is one, whose regulator is the run's ``regulator``: every array here is then zeros
+and every rule a number, so the model runs exactly as it did before jurisdictions existed.
 """
 
 import dataclasses
@@ -137,3 +138,68 @@ def relocate(
             "relocation", platform=int(j), origin=start, destination=int(to),
             saving=float(gain), cost=paid,
         )  # fmt: skip
+
+
+def residents_served(pop_platform: np.ndarray, balance: np.ndarray, home: np.ndarray,
+                     n_platforms: int, n_jurisdictions: int) -> np.ndarray:  # fmt: skip
+    """``(J, P)``: does platform ``p`` hold money of residents of jurisdiction ``j``."""
+    held = (pop_platform >= 0) & (balance > 0.0)
+    rows, slots = np.nonzero(held)
+    cells = home[rows].astype(np.int64) * n_platforms + pop_platform[rows, slots]
+    counts = np.bincount(cells, minlength=n_jurisdictions * n_platforms)
+    return counts.reshape(n_jurisdictions, n_platforms) > 0
+
+
+class FlagSharing:
+    """Supervisory information sharing (seed 5.3, 9.8): early-warning flags across borders.
+
+    A regulator cannot inspect a platform licensed abroad, but its RegTech watches the books
+    of every platform that holds its residents' money. Each tick (step 5, before the
+    regulators act), each regulator flags a stressed or insolvent foreign licensee serving
+    its residents with its own chance ``early_warning x detection_accuracy``, as it does
+    its own licensees; with chance ``cross_border.info_sharing`` the flag reaches the
+    licensing regulator ``info_delay`` ticks later, and the platform is flagged there: its
+    own regulator inspects it with its early-warning chance and winds it down in order if it
+    is insolvent (:meth:`sim.agents.Regulator.act`). Each flag passed on is logged
+    (``shared_flag``: platform, origin, destination) when it arrives.
+    """
+
+    def __init__(self, share: float, delay: int):
+        self.share, self.delay = share, delay
+        self.pending: list[tuple[int, int, int, int]] = []  # (due tick, platform, from, to)
+
+    def exchange(
+        self,
+        market: Market,
+        served: np.ndarray,
+        policies: list[RegulatorConfig],
+        liquidity_stress: float,
+        rng: np.random.Generator,
+    ) -> None:
+        """Deliver the flags due, then let each regulator flag foreign licensees it watches.
+
+        ``served``: :func:`residents_served`. Draws two uniforms per watched pair.
+        """
+        due = [item for item in self.pending if item[0] <= market.tick]
+        self.pending = [item for item in self.pending if item[0] > market.tick]
+        for _, j, origin, to in due:
+            if market.is_open[j] and int(market.jurisdiction[j]) == to and not market.flagged[j]:
+                market.flagged[j] = True
+                market.log("shared_flag", platform=j, origin=origin, destination=to)
+        if self.share <= 0.0:
+            return
+        owing = market.liabilities > 0
+        stressed = market.cash < liquidity_stress * market.liabilities
+        insolvent = owing & (market.cash + market.loans < market.liabilities)
+        troubled = market.is_open & owing & ~market.flagged & (stressed | insolvent)
+        for k, policy in enumerate(policies):
+            watched = np.flatnonzero(served[k] & troubled & (market.jurisdiction != k))
+            if watched.size == 0:
+                continue
+            u = rng.random((watched.size, 2))
+            seen = u[:, 0] < policy.early_warning * policy.detection_accuracy
+            passed = seen & (u[:, 1] < self.share)
+            for j in watched[passed]:
+                self.pending.append(
+                    (market.tick + self.delay, int(j), k, int(market.jurisdiction[j]))
+                )

@@ -9,7 +9,7 @@ its rows. Phases receive the market and write the arrays they own (documented on
 field); none leaves a value elsewhere for another phase to pick up.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -92,6 +92,8 @@ class TickState:
         failed_count: Number of failed requests (step 4).
         user_loss: Per-user money lost in closures (resolution, any step).
         sector_shock: Fall of system trust owed to this tick's closures (resolution).
+        closure_shocks: ``(jurisdiction of the licence, shock)`` of each of those closures,
+            its share of the lost money measured in that jurisdiction's market (resolution).
         failure_news: Share of the market's money lost in this tick's closures (resolution).
         rumour_withdrawals: Money believers asked back from a rumour's target (step 4).
         panic_withdrawals: Whole-balance requests this tick (step 4).
@@ -110,6 +112,7 @@ class TickState:
     failed_count: int
     user_loss: np.ndarray
     sector_shock: float = 0.0
+    closure_shocks: list[tuple[int, float]] = field(default_factory=list)
     failure_news: float = 0.0
     rumour_withdrawals: float = 0.0
     panic_withdrawals: int = 0

@@ -16,7 +16,7 @@ from sim.entry import MarketStructure
 from sim.events import EventContext, Timeline, parse_events
 from sim.market import create_market
 from sim.metrics import Recorder
-from sim.network import SocialNetwork, build_network
+from sim.network import SocialNetwork, build_network, with_cross_share
 from sim.population import init_population
 from sim.resolution import Resolver
 from sim.rng import spawn_streams
@@ -87,6 +87,15 @@ class TrustModel(mesa.Model):
             self.market.jurisdiction[:] = jurisdictions.assign(
                 [j.platform_share for j in shares], len(self.market), rng
             )
+            ties = cfg.scenario.cross_border.tie_share
+            if ties is not None:  # a set share of the social ties across borders
+                adjacency = with_cross_share(self.network.adjacency, pop.jurisdiction, ties, rng)
+                self.network = SocialNetwork.of(adjacency)
+        # Step 5's exchange of early-warning flags between regulators (several only).
+        border = cfg.scenario.cross_border
+        self.sharing = (
+            jurisdictions.FlagSharing(border.info_sharing, border.info_delay) if several else None
+        )
         self.platforms: list[Platform] = []
         self._add_platform_agents()
         for i in range(pop_cfg.n_users):
@@ -96,6 +105,10 @@ class TrustModel(mesa.Model):
         self.events = EventContext(
             self.market, pop, self.regulator.policy, cfg, self.rngs["events"], self.resolver
         )
+        if several:  # policy events may name the jurisdiction whose regulator they shift
+            names = jurisdictions.names(cfg)
+            self.events.jurisdictions = dict(zip(names, self.market.policies, strict=True))
+            self.events.starting = dict(zip(names, policies, strict=True))
         information.initial_public_record(self.market, cfg.trust, cfg.platforms.recovery_rate)
         decisions.initial_deposits(pop, self.market, cfg, self.rngs["population"])
         # Step 9: callables (market, rng) run every ``adaptation.every`` ticks when
@@ -144,6 +157,14 @@ class TrustModel(mesa.Model):
         withdrawals.settle(  # 4
             pop, market, requests, self.resolver, cfg.platforms, rngs["settlement"]
         )
+        if self.sharing is not None:  # 5: flags on foreign licensees cross borders first
+            served = jurisdictions.residents_served(
+                pop.platform, pop.balance, pop.jurisdiction, len(market), len(self.regulators)
+            )
+            self.sharing.exchange(
+                market, served, market.policies, cfg.platforms.liquidity_stress,
+                rngs["jurisdictions"],
+            )  # fmt: skip
         for regulator in self.regulators:  # 5
             regulator.act(market, pop, cfg.platforms, self.resolver, rngs["regulator"])
         information.inform(  # 6 and 7: evidence, learned as it is gathered; 8's tally
@@ -157,6 +178,8 @@ class TrustModel(mesa.Model):
             satisfaction.outcomes(market, cfg.population),  # 8's outcomes, in 6's pass
             rngs["information"],
             rngs["rumours"],
+            [len(r.enforced) for r in self.regulators] if len(self.regulators) > 1 else None,
+            cfg.scenario.cross_border.foreign_news_weight,
         )
         satisfaction.update_satisfaction(pop, market, cfg.population, rngs["users"])  # 8
         if cfg.adaptation.enabled and market.tick % cfg.adaptation.every == 0:  # 9

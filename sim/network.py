@@ -502,6 +502,41 @@ def _pick_neighbours(indptr, indices, rows, uniforms, out):  # pragma: no cover 
         out[r] = indices[start + min(int(uniforms[r] * deg), deg - 1)]
 
 
+def with_cross_share(
+    adj: sp.csr_array, group: np.ndarray, share: float, rng: np.random.Generator
+) -> sp.csr_array:
+    """The graph with about ``share`` of its ties between nodes of different groups.
+
+    Each tie is ``(u, v)`` with ``u < v``. To lower the share, randomly chosen cross ties
+    get a new ``v`` drawn uniformly from ``u``'s own group; to raise it, randomly chosen
+    within-group ties get a ``v`` from the other groups. Every node keeps its ``u`` ends,
+    so degrees change little. A new tie that repeats one is merged (the count can fall
+    slightly), and a group of one node cannot hold a tie within it.
+
+    Args:
+        adj: Symmetric adjacency.
+        group: Each node's group (a jurisdiction).
+        share: The share of ties wanted across groups, in [0, 1].
+        rng: Source of randomness.
+    """
+    coo = sp.triu(adj, k=1).tocoo()
+    u, v = coo.row.astype(np.int64), coo.col.astype(np.int64)
+    cross = group[u] != group[v]
+    gap = round(share * u.size) - int(cross.sum())
+    if gap == 0 or u.size == 0:
+        return adj
+    pick = np.flatnonzero(~cross if gap > 0 else cross)
+    pick = pick[rng.permutation(pick.size)[: abs(gap)]]
+    members = [np.flatnonzero(group == k) for k in range(int(group.max()) + 1)]
+    for k, nodes in enumerate(members):
+        rows = pick[group[u[pick]] == k]
+        pool = np.flatnonzero(group != k) if gap > 0 else nodes
+        if rows.size and pool.size:
+            v[rows] = pool[rng.integers(0, pool.size, rows.size)]
+    rebuilt = _symmetric_csr(u, v, adj.shape[0])
+    return rebuilt.astype(adj.dtype)
+
+
 def row_normalised(adj: sp.csr_array) -> sp.csr_array:
     """Row-stochastic matrix ``D^{-1} A`` with ``D`` the diagonal of row sums.
 

@@ -128,6 +128,8 @@ class Resolver:
         rows = held[0]
         balances = pop.balance[held]
         market_total = float(market.liabilities.sum())
+        licence = int(market.jurisdiction[j])
+        home_total = float(market.liabilities[market.jurisdiction == licence].sum())
         if going_concern is None:
             going_concern = status == Status.EXITED
         cut = haircut(
@@ -162,6 +164,9 @@ class Resolver:
         lost_share = share * (1.0 - result.recovery)
         scale = self.trust.orderly_shock_ratio if orderly else 1.0
         now.sector_shock += self.trust.collapse_shock * lost_share * scale
+        home_share = liabilities / home_total if home_total > 0 else 0.0
+        home_lost = home_share * (1.0 - result.recovery)
+        now.closure_shocks.append((licence, self.trust.collapse_shock * home_lost * scale))
         now.failure_news += lost_share
         market.log(
             str(closed),

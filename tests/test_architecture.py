@@ -20,6 +20,7 @@ MODEL_ATTRIBUTES = {
     "population",
     "regulator",
     "regulators",
+    "sharing",
     "market",
     "platforms",
     "resolver",

@@ -232,3 +232,117 @@ def test_money_is_conserved_when_platforms_relocate(tmp_path):
     model = _world(tmp_path, text, "platforms=laggard")
     check_every_tick(model, 40)
     assert _moves(model)
+
+
+def test_news_from_abroad_weighs_on_system_trust_with_its_weight(tmp_path):
+    """Failures among the lax jurisdiction's licensees: the strict one's residents lose
+    more system trust the more they hear of abroad (same seeds, paired)."""
+    text = TWO.format(service="home_only") + "  foreign_news_weight: WEIGHT\n"
+    gaps = []
+    for seed in range(4):
+        trust = {}
+        for w in (0.0, 1.0):
+            model = _world(
+                tmp_path,
+                text.replace("WEIGHT", str(w)),
+                "platforms.fraud_share=0.3",
+                "ticks=80",
+                seed=seed,
+            )
+            model.run()
+            table = model.jurisdiction_table()
+            trust[w] = table[table.jurisdiction == "strict"].institutional_trust_mean.mean()
+        gaps.append(trust[0.0] - trust[1.0])
+    assert min(gaps) > 0.0 and np.mean(gaps) > 0.005, gaps
+
+
+# --- cooperation between regulators ----------------------------------------------------------
+
+
+def test_sharing_early_warnings_lowers_losses_from_cross_border_frauds(tmp_path):
+    """A strict regulator's RegTech sees the lax jurisdiction's frauds serving its residents;
+    passed on, the flags let the licensing regulator wind them down before they collapse."""
+    watchful = TWO.format(service="passport").replace(
+        "regulator: {penalty: 0.05, inspection_rate: 0.2}",
+        "regulator: {penalty: 0.05, inspection_rate: 0.2, early_warning: 0.8,"
+        " detection_accuracy: 0.9}",
+    )
+    text = watchful + "  info_sharing: SHARE\n  info_delay: 2\n"
+    losses = {0.0: 0.0, 1.0: 0.0}
+    for seed in range(6):
+        for share in losses:
+            model = _world(
+                tmp_path, text.replace("SHARE", str(share)), "platforms.fraud_share=0.3",
+                "platforms.fraud_drawdown=0.03", "ticks=120", seed=seed,
+            )  # fmt: skip
+            model.run()
+            table = model.jurisdiction_table()
+            last = table[(table.tick == model.tick) & (table.jurisdiction == "strict")]
+            losses[share] += float(last.user_losses_cum.iloc[0])
+            flags = [e for e in model.event_log if e["type"] == "shared_flag"]
+            assert all(e["origin"] == 0 and e["destination"] == 1 for e in flags)
+            if share == 0.0:
+                assert not flags
+    assert losses[1.0] < 0.5 * losses[0.0], losses
+
+
+# --- the library's cross-border scenarios ----------------------------------------------------
+
+
+def test_harmonisation_brings_the_lax_rules_to_the_strict_ones_and_stops_the_moves():
+    model = TrustModel(compose_config(["scenario=harmonisation", "population.n_users=800",
+                                       "ticks=150", "seed=1"]))  # fmt: skip
+    strict, lax = (r.policy for r in model.regulators)
+    assert lax.penalty == 0.002 and lax.regime == "laissez_faire"
+    model.run()
+    harmonised = [
+        "penalty",
+        "inspection_rate",
+        "detection_accuracy",
+        "disclosure_mandate",
+        "custody_requirement",
+        "early_warning",
+        "complaint_response",
+        "news_reach",
+    ]
+    for key in harmonised:
+        assert getattr(lax, key) == pytest.approx(getattr(strict, key)), key
+    # Once the rules are the same, no licence moves.
+    assert not [e for e in model.event_log if e["type"] == "relocation" and e["tick"] >= 104]
+
+
+def test_an_event_naming_a_jurisdiction_that_does_not_exist_is_refused():
+    with pytest.raises(ConfigError, match=r"scenario.events\[0\].jurisdiction"):
+        compose_config(["scenario=harmonisation", "scenario.events.0.jurisdiction=nowhere"])
+    with pytest.raises(ConfigError, match="one jurisdiction"):
+        compose_config(["scenario.events=[{tick:2,type:policy_shift,jurisdiction:lax,"
+                        "changes:{penalty:0.1}}]"])  # fmt: skip
+
+
+@pytest.mark.parametrize("share", [0.0, 0.1, 0.5, 0.9])
+def test_a_set_share_of_ties_crosses_borders(share):
+    from sim.network import watts_strogatz, with_cross_share
+
+    rng = np.random.default_rng(5)
+    adj = watts_strogatz(3000, 10, 0.1, rng)
+    group = jurisdictions.assign([0.3, 0.7], 3000, rng)
+    rewired = with_cross_share(adj, group, share, rng)
+    u, v = sp_triu_edges(rewired)
+    assert abs(np.mean(group[u] != group[v]) - share) < 0.02
+    assert abs(u.size - adj.nnz / 2) < 0.02 * adj.nnz / 2  # ties are moved, not lost
+    assert (rewired != rewired.T).nnz == 0 and rewired.diagonal().sum() == 0
+
+
+def sp_triu_edges(adj):
+    import scipy.sparse as sp
+
+    coo = sp.triu(adj, k=1).tocoo()
+    return coo.row, coo.col
+
+
+def test_the_model_builds_its_network_with_the_tie_share(tmp_path):
+    text = TWO.format(service="passport") + "  tie_share: 0.05\n"
+    model = _world(tmp_path, text, "ticks=2")
+    u, v = sp_triu_edges(model.network.adjacency)
+    home = model.population.jurisdiction
+    assert abs(np.mean(home[u] != home[v]) - 0.05) < 0.02

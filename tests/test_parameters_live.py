@@ -90,6 +90,18 @@ CONTEXTS: dict[str, list[str]] = {
     # A strategy acts only where platforms play it.
     **{f"platforms.strategies.{s}.*": [f"platforms={s}"] for s in STRATEGY_NAMES},
     "scenario.cross_border.relocation*": list(ARBITRAGE),
+    "scenario.cross_border.foreign_news_weight": list(ARBITRAGE),
+    # Flags passed on: a watchful strict regulator, frauds licensed on both sides.
+    "scenario.cross_border.info*": [
+        "platforms=mixed",
+        "scenario.jurisdictions=[{name:strict,user_share:0.5,platform_share:0.5,"
+        "regulator:{penalty:0.05,inspection_rate:0.2,early_warning:0.8}},"
+        "{name:lax,user_share:0.5,platform_share:0.5,regulator:{penalty:0.0}}]",
+        "scenario.cross_border.info_sharing=0.5",
+        "scenario.cross_border.info_delay=2",
+        "platforms.fraud_share=0.3",
+        "platforms.fraud_drawdown=0.03",
+    ],
     # Rebuttals answer a false rumour; rumour_rebutted is the scenario that rebuts.
     "regulator.rebuttal*": ["scenario=rumour_rebutted"],
     "regulator.rule_lag": ["scenario=legal_lag"],
@@ -398,6 +410,7 @@ NOT_FALLBACKS = {
     ("strategy_change", "levers"),
     ("strategy_change", "advertised_yield"),
     ("orderly_exit", "duration"),  # None: the drive lasts to the end of the run
+    ("policy_shift", "jurisdiction"),  # None: the first jurisdiction's (the only) regulator
 }
 
 # Deliberate counterfactuals: the scenario's question needs the value (the unrebutted

@@ -27,6 +27,9 @@ LIBRARY = (
     "fraud_contagion",
     "p2p_boom_bust",
     "case_turnaround",
+    "cross_border_arbitrage",
+    "supervisory_cooperation",
+    "harmonisation",
 )
 SEEDS = range(6)
 N_USERS = 2000

@@ -388,7 +388,11 @@ def test_evidence_pass_is_the_documented_evidence_then_update_evidence(seed):
 def test_system_trust_pass_is_nudge_with_the_documented_shares(
     seed, shock, calm, own, reassurance, alarm
 ):
-    """sim.accounts.move_system_trust is ``nudge`` with U and D built as documented."""
+    """sim.accounts.move_system_trust is ``nudge`` with U and D built as documented.
+
+    Two jurisdictions: the second's shares are the first's halved, and each user reads
+    their own jurisdiction's.
+    """
     from sim import accounts
 
     rng = np.random.default_rng(seed)
@@ -398,18 +402,24 @@ def test_system_trust_pass_is_nudge_with_the_documented_shares(
     balance = rng.random((n, 3)) * (rng.random((n, 3)) < 0.6)
     user_loss = np.where(rng.random(n) < 0.3, rng.random(n), 0.0)
     reached = rng.random(n) < 0.4
+    home = (rng.random(n) < 0.5).astype(np.int16)
+    per = {name: np.array([v, v / 2]) for name, v in
+           dict(shock=shock, calm=calm, reassurance=reassurance, alarm=alarm).items()}  # fmt: skip
     # The shares, built independently with numpy.
     lost = user_loss > 0
     at_stake = user_loss + balance.sum(axis=1)
     scar = own * np.divide(user_loss, at_stake, out=np.zeros(n), where=lost)
-    down = np.clip(shock + scar + alarm * reached, 0.0, 1.0)
-    up = np.clip(np.where(lost, 0.0, calm) + reassurance * reached, 0.0, 1.0) * (1.0 - down)
+    mine = {name: values[home] for name, values in per.items()}
+    down = np.clip(mine["shock"] + scar + mine["alarm"] * reached, 0.0, 1.0)
+    up = np.where(lost, 0.0, mine["calm"]) + mine["reassurance"] * reached
+    up = np.clip(up, 0.0, 1.0) * (1.0 - down)
     expected = g.astype(np.float64)
     nudge(expected, up, down)
     expected_propensity = propensity * (1.0 - np.minimum(scar, 1.0))
     accounts.move_system_trust(
-        g, propensity, user_loss, balance, reached, shock, calm, own, reassurance, alarm
-    )
+        g, propensity, user_loss, balance, reached, home, per["shock"], per["calm"], own,
+        per["reassurance"], per["alarm"],
+    )  # fmt: skip
     np.testing.assert_allclose(g, expected, atol=1e-6)
     np.testing.assert_allclose(propensity, expected_propensity, atol=1e-6)
     assert np.all((g >= 0.0) & (g <= 1.0))

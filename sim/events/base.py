@@ -41,6 +41,9 @@ class EventContext:
         cfg: The run's config, read only (strategies, entrants' economics, defaults).
         rng: The events' random stream.
         resolver: Closes platforms (registration deadlines, fraud collapses).
+        jurisdictions: With several jurisdictions, their names and live policies, in order
+            (``policy`` is the first's); empty with one.
+        starting: The same jurisdictions' policies at tick 0 (what ``restore`` returns to).
     """
 
     market: Market
@@ -50,6 +53,12 @@ class EventContext:
     rng: np.random.Generator
     resolver: Resolver
     running: dict[Hashable, Process] = dataclasses.field(default_factory=dict)
+    jurisdictions: dict[str, RegulatorConfig] = dataclasses.field(default_factory=dict)
+    starting: dict[str, RegulatorConfig] = dataclasses.field(default_factory=dict)
+
+    def policy_of(self, jurisdiction: str | None) -> RegulatorConfig:
+        """The live policy of ``jurisdiction``'s regulator (None: the first's)."""
+        return self.policy if jurisdiction is None else self.jurisdictions[jurisdiction]
 
     @property
     def tick(self) -> int:
@@ -99,8 +108,14 @@ class Event(abc.ABC):
         """Validate parameters beyond their types; raise :class:`ConfigError` naming ``key``."""
 
     def record(self) -> dict[str, Any]:
-        """What ``events.jsonl`` says about this event when it fires (type ``scheduled``)."""
-        return {"event": self.type_name, **dataclasses.asdict(self)}
+        """What ``events.jsonl`` says about this event when it fires (type ``scheduled``).
+
+        A ``jurisdiction`` left unset (one jurisdiction) is not written.
+        """
+        fields = dataclasses.asdict(self)
+        if fields.get("jurisdiction", "") is None:
+            del fields["jurisdiction"]
+        return {"event": self.type_name, **fields}
 
 
 def check_range(key: str, value: Any, lo: float, hi: float | None = None) -> None:

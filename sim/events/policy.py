@@ -22,6 +22,7 @@ class Ramp:
     end: float
     first_tick: int
     last_tick: int
+    jurisdiction: str | None = None  # whose regulator (None: the first's)
 
     def value(self, tick: int) -> float:
         """The parameter's value at ``tick`` (rounded for whole-number parameters)."""
@@ -34,7 +35,7 @@ class Ramp:
 
     def advance(self, ctx: EventContext) -> bool:
         """Set this tick's value; done after ``last_tick``."""
-        setattr(ctx.policy, self.key, self.value(ctx.tick))
+        setattr(ctx.policy_of(self.jurisdiction), self.key, self.value(ctx.tick))
         return self.last_tick > ctx.tick
 
 
@@ -44,15 +45,18 @@ class PolicyShift(Event):
 
     ``changes`` maps any numeric :class:`sim.config.RegulatorConfig` field to its new
     value; with ``ramp: R`` each moves linearly to it over R ticks. ``restore`` lists
-    fields that return at once to the run's configured value (``cfg.regulator``): a
-    scenario can switch a rule off early and bring it in at a date while its strength
-    stays a config key (a sweep or a calibration can set it).
+    fields that return at once to the run's configured value (``cfg.regulator``, or the
+    jurisdiction's starting policy): a scenario can switch a rule off early and bring it
+    in at a date while its strength stays a config key (a sweep or a calibration can set
+    it). With several jurisdictions, ``jurisdiction`` names whose regulator shifts (default:
+    the first's).
     """
 
     type_name: ClassVar[str] = "policy_shift"
     changes: dict[str, Any] = dataclasses.field(default_factory=dict)
     ramp: int = 0
     restore: list[str] = dataclasses.field(default_factory=list)
+    jurisdiction: str | None = None
 
     def check(self, key: str) -> None:  # noqa: D102
         if not isinstance(self.restore, list | tuple):
@@ -81,20 +85,26 @@ class PolicyShift(Event):
         check_range(f"{key}.ramp", self.ramp, 0)
 
     def apply(self, ctx: EventContext) -> None:  # noqa: D102
-        policy = ctx.policy
+        where = self.jurisdiction
+        policy = ctx.policy_of(where)
+
+        def key(name: str) -> tuple:
+            return ("ramp", name) if where is None else ("ramp", name, where)
+
         # A later shift of a parameter supersedes a ramp of it that is still running.
         for name in self.changes:
-            ctx.stop(("ramp", name))
+            ctx.stop(key(name))
         for name, value in self.changes.items():
             if self.ramp > 0 and _POLICY_FIELDS[name].type is not bool:
                 start = float(getattr(policy, name))
-                ramp = Ramp(name, start, value, self.tick, self.tick + self.ramp - 1)
-                ctx.start(("ramp", name), ramp)
+                ramp = Ramp(name, start, value, self.tick, self.tick + self.ramp - 1, where)
+                ctx.start(key(name), ramp)
                 value = ramp.value(self.tick)
             setattr(policy, name, value)
+        starting = ctx.cfg.regulator if where is None else ctx.starting[where]
         for name in self.restore:
-            ctx.stop(("ramp", name))
-            setattr(policy, name, getattr(ctx.cfg.regulator, name))
+            ctx.stop(key(name))
+            setattr(policy, name, getattr(starting, name))
 
 
 @dataclass
