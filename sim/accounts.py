@@ -353,6 +353,54 @@ def _tally_user(
     return count, trust_sum, trust_balance, balance_sum
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _tally_into(
+    totals, i, platform, a, b, balance, g, prior_weight, hist, plat_trust, plat_holders,
+    plat_satisfaction, satisfaction_, ever_invested,
+):  # pragma: no cover - numba  # fmt: skip
+    """User ``i`` added to the running ``totals`` of :func:`account_summary` (inlined).
+
+    ``totals`` is ``(count, trust_sum, trust_balance, balance_sum, invested,
+    satisfaction_sum, ever)``; the per-platform sums and the histogram are added in place.
+    """
+    count, trust_sum, trust_balance, balance_sum, invested, satisfaction_sum, ever = totals
+    if ever_invested[i]:
+        ever += 1
+        satisfaction_sum += satisfaction_[i]
+    c, ts, tb, bs = _tally_user(
+        i, platform, a, b, balance, g, prior_weight, hist, plat_trust, plat_holders,
+        plat_satisfaction, satisfaction_[i],
+    )  # fmt: skip
+    return (
+        count + c,
+        trust_sum + ts,
+        trust_balance + tb,
+        balance_sum + bs,
+        invested + (c > 0),
+        satisfaction_sum,
+        ever,
+    )
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _summary(totals, hist, plat_trust, plat_holders, plat_satisfaction):  # pragma: no cover
+    """:func:`account_summary`'s tuple from the running totals and per-platform sums."""
+    count, trust_sum, trust_balance, balance_sum, invested, satisfaction_sum, ever = totals
+    return (
+        count,
+        trust_sum,
+        trust_balance,
+        balance_sum,
+        hist,
+        plat_trust,
+        plat_holders,
+        invested,
+        satisfaction_sum,
+        ever,
+        plat_satisfaction,
+    )
+
+
 @njit(cache=True, nogil=True)
 def evidence(
     platform,
@@ -421,13 +469,7 @@ def evidence(
     plat_trust = np.zeros(n_platforms)
     plat_holders = np.zeros(n_platforms, np.int64)
     plat_satisfaction = np.zeros(n_platforms)
-    count = 0
-    trust_sum = 0.0
-    trust_balance = 0.0
-    balance_sum = 0.0
-    invested = 0
-    satisfaction_sum = 0.0
-    ever = 0
+    totals = (0, 0.0, 0.0, 0.0, 0, 0.0, 0)
     for i in range(n):
         reading = (uniforms[i] - 0.5) * SQRT12 * literacy_noise * (1.0 - literacy[i])
         total = 0.0
@@ -469,31 +511,11 @@ def evidence(
                 unhappy_users[n_unhappy] = i
                 unhappy_platforms[n_unhappy] = worst_p
                 n_unhappy += 1
-        if ever_invested[i]:
-            ever += 1
-            satisfaction_sum += satisfaction_[i]
-        c, ts, tb, bs = _tally_user(
-            i, platform, a, b, balance, g, prior_weight, hist, plat_trust, plat_holders,
-            plat_satisfaction, satisfaction_[i],
+        totals = _tally_into(
+            totals, i, platform, a, b, balance, g, prior_weight, hist, plat_trust,
+            plat_holders, plat_satisfaction, satisfaction_, ever_invested,
         )  # fmt: skip
-        count += c
-        trust_sum += ts
-        trust_balance += tb
-        balance_sum += bs
-        invested += c > 0
-    summary = (
-        count,
-        trust_sum,
-        trust_balance,
-        balance_sum,
-        hist,
-        plat_trust,
-        plat_holders,
-        invested,
-        satisfaction_sum,
-        ever,
-        plat_satisfaction,
-    )
+    summary = _summary(totals, hist, plat_trust, plat_holders, plat_satisfaction)
     return unhappy_users[:n_unhappy], unhappy_platforms[:n_unhappy], summary
 
 
@@ -514,39 +536,13 @@ def account_summary(
     plat_trust = np.zeros(n_platforms)
     plat_holders = np.zeros(n_platforms, np.int64)
     plat_satisfaction = np.zeros(n_platforms)
-    count = 0
-    trust_sum = 0.0
-    trust_balance = 0.0
-    balance_sum = 0.0
-    invested = 0
-    satisfaction_sum = 0.0
-    ever = 0
+    totals = (0, 0.0, 0.0, 0.0, 0, 0.0, 0)
     for i in range(platform.shape[0]):
-        if ever_invested[i]:
-            ever += 1
-            satisfaction_sum += satisfaction_[i]
-        c, ts, tb, bs = _tally_user(
-            i, platform, a, b, balance, g, prior_weight, hist, plat_trust, plat_holders,
-            plat_satisfaction, satisfaction_[i],
+        totals = _tally_into(
+            totals, i, platform, a, b, balance, g, prior_weight, hist, plat_trust,
+            plat_holders, plat_satisfaction, satisfaction_, ever_invested,
         )  # fmt: skip
-        count += c
-        trust_sum += ts
-        trust_balance += tb
-        balance_sum += bs
-        invested += c > 0
-    return (
-        count,
-        trust_sum,
-        trust_balance,
-        balance_sum,
-        hist,
-        plat_trust,
-        plat_holders,
-        invested,
-        satisfaction_sum,
-        ever,
-        plat_satisfaction,
-    )
+    return _summary(totals, hist, plat_trust, plat_holders, plat_satisfaction)
 
 
 @njit(cache=True, nogil=True)

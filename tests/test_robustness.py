@@ -259,7 +259,6 @@ def test_hostile_values_fail_cleanly_or_run_finite(key, value):
 
 @pytest.mark.slow
 def test_sigterm_stops_a_joblib_sweep_and_its_workers_and_a_rerun_resumes(tmp_path):
-    import signal
     import subprocess
     import sys
     import time
@@ -278,11 +277,7 @@ def test_sigterm_stops_a_joblib_sweep_and_its_workers_and_a_rerun_resumes(tmp_pa
         time.sleep(0.2)  # until a worker has finished one run
     workers = parent.children(recursive=True)
     assert workers, "no joblib workers started"
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 143 and b"Traceback" not in err, err.decode()
-    _, alive = psutil.wait_procs(workers, timeout=30)
-    assert not alive, f"workers still running: {alive}"
+    _stop(proc, workers, "SIGTERM")
     again = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert len(list((tmp_path / "sw").glob("*/summary.json"))) == 6
@@ -294,6 +289,20 @@ def _wait_for(condition, timeout: float = 120.0) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline and not condition():
         time.sleep(0.2)
+
+
+def _stop(proc, workers, signum: str, timeout: float = 90) -> None:
+    """Signal ``proc``: it exits with its documented status, no traceback, no worker left."""
+    import signal
+
+    import psutil
+
+    proc.send_signal(getattr(signal, signum))
+    _, err = proc.communicate(timeout=timeout)
+    expected = {"SIGTERM": 143, "SIGINT": 130}[signum]
+    assert proc.returncode == expected and b"Traceback" not in err, err.decode()
+    _, alive = psutil.wait_procs(workers, timeout=30)
+    assert not alive, f"workers still running: {alive}"
 
 
 @pytest.mark.slow
@@ -327,7 +336,6 @@ def test_a_signal_stops_a_single_run_leaving_whole_files_and_a_rerun_finishes(tm
 
 @pytest.mark.slow
 def test_sigterm_stops_a_submitit_local_sweep_and_its_jobs_and_a_rerun_resumes(tmp_path):
-    import signal
     import subprocess
     import sys
 
@@ -343,11 +351,7 @@ def test_sigterm_stops_a_submitit_local_sweep_and_its_jobs_and_a_rerun_resumes(t
     _wait_for(lambda: len(parent.children(recursive=True)) >= 2)
     jobs = parent.children(recursive=True)
     assert jobs, "no submitit jobs started"
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=90)
-    assert proc.returncode == 143 and b"Traceback" not in err, err.decode()
-    _, alive = psutil.wait_procs(jobs, timeout=30)
-    assert not alive, f"jobs still running: {alive}"
+    _stop(proc, jobs, "SIGTERM")
     assert not list((tmp_path / "sw").glob("*/summary.json"))  # none had finished
     quick = [a.replace("ticks=400", "ticks=3") for a in args]
     again = subprocess.run(quick, cwd=tmp_path, capture_output=True, text=True, timeout=300)
@@ -363,7 +367,6 @@ def test_sigint_stops_a_ray_sweep_and_its_workers(tmp_path):
     its cluster and jobs, but with its own exit status).
     """
     pytest.importorskip("ray")
-    import signal
     import subprocess
     import sys
 
@@ -385,11 +388,7 @@ def test_sigint_stops_a_ray_sweep_and_its_workers(tmp_path):
     _wait_for(lambda: len(jobs()) >= 2)
     running = jobs()
     assert running, "no Ray jobs started"
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=90)
-    assert proc.returncode == 130 and b"Traceback" not in err, err.decode()
-    _, alive = psutil.wait_procs(running, timeout=30)
-    assert not alive, f"jobs still running: {alive}"
+    _stop(proc, running, "SIGINT")
     assert not list((tmp_path / "sw").glob("*/summary.json"))
 
 
