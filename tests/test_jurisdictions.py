@@ -346,3 +346,32 @@ def test_the_model_builds_its_network_with_the_tie_share(tmp_path):
     u, v = sp_triu_edges(model.network.adjacency)
     home = model.population.jurisdiction
     assert abs(np.mean(home[u] != home[v]) - 0.05) < 0.02
+
+
+def test_the_report_draws_jurisdictions_side_by_side(tmp_path):
+    import subprocess
+    import sys
+
+    from sim.report import write_report
+
+    result = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "-m", "scenario=cross_border_arbitrage,baseline",
+         "seed=0,1", "population.n_users=300", "ticks=8", "output.plot=false",
+         "hydra.sweep.dir=sw"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = write_report(tmp_path / "sw")
+    names = {p.name for p in out.glob("jurisdiction_*.png")}
+    assert {"jurisdiction_trust_mean.png", "jurisdiction_user_losses_cum.png"} <= names
+    page = (out / "index.html").read_text()
+    assert "trust_mean by jurisdiction" in page
+    # A sweep without jurisdictions draws none (and a rerun removes stale ones).
+    (tmp_path / "sw2").mkdir()
+    plain = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "-m", "seed=0,1", "population.n_users=300", "ticks=4",
+         "output.plot=false", "hydra.sweep.dir=sw2"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert plain.returncode == 0, plain.stderr
+    assert not list(write_report(tmp_path / "sw2").glob("jurisdiction_*.png"))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.files import CALIBRATION, TIMESERIES
+from sim.files import CALIBRATION, JURISDICTIONS, TIMESERIES
 from sim.output import atomic_write_bytes, read_json, write_parquet
 from sim.plotting import figure_png
 from sim.report import page as html_page
@@ -39,7 +39,22 @@ REPORT_DIR = "report"
 MAX_HEATMAPS = 6  # pairs of numeric keys; beyond that the page is a wall of squares
 # Files this module writes; ones not written again are removed so the page never shows
 # a figure from an earlier state of the sweep next to a newer one.
-OWN_FILES = ("fan_*.png", "heatmap_*.png", "ranking.*", "sensitivity.*", "calibration.png")
+OWN_FILES = (
+    "fan_*.png",
+    "jurisdiction_*.png",
+    "heatmap_*.png",
+    "ranking.*",
+    "sensitivity.*",
+    "calibration.png",
+)
+# Indicators of jurisdictions.parquet drawn side by side, when runs have several.
+JURISDICTION_INDICATORS = (
+    "trust_mean",
+    "institutional_trust_mean",
+    "user_losses_cum",
+    "violation_rate",
+    "platforms_active",
+)
 
 
 class SensitivityError(RuntimeError):
@@ -142,6 +157,25 @@ def _ranking(
     )
 
 
+def _jurisdictions(
+    sweep_dir: Path,
+    runs: pd.DataFrame,
+    by: Sequence[str],
+    out: Path,
+    page: html_page.Page,
+    max_panels: int,
+) -> None:
+    """Runs with several jurisdictions: their indicators side by side, a group each."""
+    table = collect_timeseries(sweep_dir, runs, file=JURISDICTIONS)
+    if not len(table):
+        return
+    for indicator in (i for i in JURISDICTION_INDICATORS if i in table.columns):
+        fig = fan_chart(table, indicator, [*by, "jurisdiction"], max_panels=max_panels)
+        caption = f"{indicator} by jurisdiction: median and 10-90% band across seeds, per group"
+        name = f"jurisdiction_{_slug(indicator)}.png"
+        page.figures.append(html_page.Figure("fan", caption, _png(out, name, fig)))
+
+
 def _calibration(sweep_dir: Path, out: Path, page: html_page.Page) -> None:
     """A calibration's fan chart of the near-optimal runs against the record, if any."""
     result = read_json(sweep_dir / CALIBRATION)
@@ -238,6 +272,7 @@ def write_report(
     if metric is not None and len(complete):
         _heatmaps(runs, metric, by, out, page)
         _ranking(runs, metric, rank_by, ascending, out, page)
+    _jurisdictions(sweep_dir, runs, by, out, page, max_panels)
     _calibration(sweep_dir, out, page)
     failure = None
     if sensitivity:

@@ -276,6 +276,7 @@ def collect_timeseries(
     sweep_dir: str | os.PathLike,
     runs: pd.DataFrame,
     columns: list[str] | None = None,
+    file: str = TIMESERIES,
 ) -> pd.DataFrame:
     """Every complete run's ``timeseries.parquet`` in one table, with ``run_id`` and swept keys.
 
@@ -286,6 +287,9 @@ def collect_timeseries(
         sweep_dir: The sweep folder.
         runs: The table from :func:`collect_runs`; only its complete runs are read.
         columns: Timeseries columns to read (default: all).
+        file: Another per-run table to read the same way (``jurisdictions.parquet``,
+            which only runs with several jurisdictions have: runs without it are left
+            out quietly).
 
     Returns:
         ``run_id``, the swept keys, then the timeseries columns; one row per run and tick.
@@ -293,7 +297,10 @@ def collect_timeseries(
     sweep_dir = Path(sweep_dir)
     keys = ["run_id", *swept_keys(runs)]
     complete = runs.loc[runs["status"] == "complete", keys].reset_index(drop=True)
-    paths = [sweep_dir / run_id / TIMESERIES for run_id in complete["run_id"]]
+    if file != TIMESERIES:
+        having = [(sweep_dir / r / file).is_file() for r in complete["run_id"]]
+        complete = complete[having].reset_index(drop=True)
+    paths = [sweep_dir / run_id / file for run_id in complete["run_id"]]
     workers = min(4, os.cpu_count() or 1, max(1, len(paths)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(lambda p: _read_table(p, columns), paths))
