@@ -415,6 +415,8 @@ def platform_columns(s: State) -> dict[str, np.ndarray]:
     }
     levers = market.effective_levers()
     columns.update({name: levers[:, i].copy() for i, name in enumerate(LEVERS)})
+    if len(market.policies) > 1:  # several jurisdictions: where each is licensed now
+        columns["jurisdiction"] = market.jurisdiction.copy()
     return columns
 
 

@@ -375,3 +375,16 @@ def test_the_report_draws_jurisdictions_side_by_side(tmp_path):
     )  # fmt: skip
     assert plain.returncode == 0, plain.stderr
     assert not list(write_report(tmp_path / "sw2").glob("jurisdiction_*.png"))
+
+
+def test_the_platform_table_says_where_each_is_licensed_with_several(tmp_path):
+    text = TWO.format(service="passport") + "  relocation_rate: 0.3\n  relocation_cost: 0.01\n"
+    model = _world(tmp_path, text, *ARBITRAGE)
+    model.run()
+    table = model.platform_table()
+    assert _moves(model)
+    for move in _moves(model):
+        rows = table[table.platform == move["platform"]].set_index("tick").jurisdiction
+        assert rows[move["tick"]] == move["destination"]
+        assert rows[move["tick"] - 1] == move["origin"]
+    assert "jurisdiction" not in TrustModel(compose_config(["ticks=2"])).platform_table()
