@@ -355,6 +355,9 @@ class CrossBorderConfig:
         0.0, doc="chance a regulator's early-warning flag on a foreign licensee is passed on"
     )
     info_delay: int = _count(4, lo=0, doc="ticks before a shared flag reaches the licensing one")
+    joint_inspections: float = _p(
+        0.0, doc="chance per tick a regulator inspects a foreign licensee with its own regulator"
+    )
     relocation_rate: float = _p(0.0, doc="chance per tick an open platform reviews its licence")
     relocation_cost: float = _pos(
         0.1, "one-off cost of moving a licence, share of the owners' capital", lo=0.0,

@@ -7,7 +7,8 @@ A platform is supervised by the regulator of its licence and follows that regula
 rules (disclosure floor, custody, compliance cost, penalties); ``cross_border.service``
 says whom it may serve, a platform may move its licence where the rules cost it less
 (:func:`relocate`), and regulators may pass on what their early warning sees of foreign
-licensees serving their residents (:class:`FlagSharing`). With no jurisdictions declared
+licensees serving their residents (:class:`FlagSharing`) and join the licensing regulator
+to inspect them (:func:`joint_inspections`). With no jurisdictions declared
 there is one, whose regulator is the run's ``regulator``: every array here is then zeros
 and every rule a number, so the model runs exactly as it did before jurisdictions existed.
 """
@@ -203,3 +204,33 @@ class FlagSharing:
                 self.pending.append(
                     (market.tick + self.delay, int(j), k, int(market.jurisdiction[j]))
                 )
+
+
+def joint_inspections(
+    market: Market,
+    served: np.ndarray,
+    regulators: list,
+    rate: float,
+    resolver: object,
+    rng: np.random.Generator,
+) -> None:
+    """Joint inspections (seed 5.3, 9.8): regulators inspect foreign licensees together.
+
+    After the regulators' own visits at step 5, each regulator joins the licensing one, with
+    chance ``rate`` per tick, to inspect each open foreign licensee holding its residents'
+    money (``served``: :func:`residents_served`). What they find is found with the better
+    of their two detection accuracies and acted on by the licensing regulator
+    (:meth:`sim.agents.Regulator.inspect_jointly`). Three uniforms per watched pair.
+    """
+    if rate <= 0.0:
+        return
+    for k, visitor in enumerate(regulators):
+        watched = np.flatnonzero(served[k] & market.is_open & (market.jurisdiction != k))
+        if watched.size == 0:
+            continue
+        u = rng.random((watched.size, 3))
+        for row in np.flatnonzero(u[:, 0] < rate):
+            j = int(watched[row])
+            host = regulators[int(market.jurisdiction[j])]
+            accuracy = max(visitor.policy.detection_accuracy, host.policy.detection_accuracy)
+            host.inspect_jointly(market, j, resolver, (u[row, 1], u[row, 2]), accuracy)

@@ -167,6 +167,11 @@ class TrustModel(mesa.Model):
             )  # fmt: skip
         for regulator in self.regulators:  # 5
             regulator.act(market, pop, cfg.platforms, self.resolver, rngs["regulator"])
+        if self.sharing is not None:  # 5: then inspections of foreign licensees, jointly
+            jurisdictions.joint_inspections(
+                market, served, self.regulators, cfg.scenario.cross_border.joint_inspections,
+                self.resolver, rngs["jurisdictions"],
+            )  # fmt: skip
         information.inform(  # 6 and 7: evidence, learned as it is gathered; 8's tally
             pop,
             market,

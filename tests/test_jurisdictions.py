@@ -388,3 +388,20 @@ def test_the_platform_table_says_where_each_is_licensed_with_several(tmp_path):
         assert rows[move["tick"]] == move["destination"]
         assert rows[move["tick"] - 1] == move["origin"]
     assert "jurisdiction" not in TrustModel(compose_config(["ticks=2"])).platform_table()
+
+
+def test_joint_inspections_cut_violations_at_the_lax_regulators_licensees(tmp_path):
+    text = TWO.format(service="passport") + "  joint_inspections: JOINT\n"
+    for seed in range(3):
+        rate, joint_finds = {}, {}
+        for joint in (0.0, 0.3):
+            model = _world(
+                tmp_path, text.replace("JOINT", str(joint)), "platforms.violation_temptation=0.3",
+                "platforms.fraud_share=0.2", "ticks=120", seed=seed,
+            )  # fmt: skip
+            model.run()
+            table = model.jurisdiction_table()
+            rate[joint] = table[table.jurisdiction == "lax"].violation_rate.mean()
+            joint_finds[joint] = [e for e in model.event_log if e.get("by") == "joint_inspection"]
+        assert rate[0.3] < rate[0.0] - 0.02, (seed, rate)
+        assert not joint_finds[0.0] and joint_finds[0.3]

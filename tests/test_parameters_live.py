@@ -91,6 +91,11 @@ CONTEXTS: dict[str, list[str]] = {
     **{f"platforms.strategies.{s}.*": [f"platforms={s}"] for s in STRATEGY_NAMES},
     "scenario.cross_border.relocation*": list(ARBITRAGE),
     "scenario.cross_border.foreign_news_weight": list(ARBITRAGE),
+    "scenario.cross_border.joint_inspections": [
+        *ARBITRAGE,
+        "platforms.violation_temptation=0.3",
+        "scenario.cross_border.joint_inspections=0.3",
+    ],
     # Flags passed on: a watchful strict regulator, frauds licensed on both sides.
     "scenario.cross_border.info*": [
         "platforms=mixed",

@@ -155,6 +155,25 @@ class Regulator(mesa.Agent):
             )
             population.educate(policy.education_rate, residents)
 
+    def inspect_jointly(
+        self,
+        market: Market,
+        j: int,
+        resolver: Resolver,
+        found: tuple[float, float],
+        accuracy: float,
+    ) -> None:
+        """A joint inspection of licensee ``j`` with a foreign regulator (``sim.jurisdictions``).
+
+        This regulator, the licensing one, acts on what is found (its fines, its suspension
+        and blacklist rules); ``accuracy`` is the better of the two regulators' detection.
+        Counted with this tick's inspections, so it runs after :meth:`act`.
+        """
+        if not market.is_open[j]:
+            return
+        self.inspections += 1
+        self._inspect(market, j, resolver, found, accuracy, "joint_inspection")
+
     def _log(self, market: Market, kind: str, **fields: object) -> None:
         """Log an action; with several jurisdictions, say whose regulator took it."""
         if self.jurisdiction is not None:
