@@ -355,6 +355,7 @@ class CrossBorderConfig:
         0.0, doc="chance a regulator's early-warning flag on a foreign licensee is passed on"
     )
     info_delay: int = _count(4, lo=0, doc="ticks before a shared flag reaches the licensing one")
+    shared_blacklist: bool = False
     joint_inspections: float = _p(
         0.0, doc="chance per tick a regulator inspects a foreign licensee with its own regulator"
     )

@@ -115,14 +115,14 @@ def choose_and_deposit(
     if not accepting.any() or users.size == 0:
         return empty, empty, np.empty(0), (empty, empty)
     n_jurisdictions = len(cfg.scenario.jurisdictions)
-    if n_jurisdictions <= 1 or cfg.scenario.cross_border.service == "passport":
+    if n_jurisdictions <= 1:
         return _choose(pop, market, cfg, users, uniforms, accepting)
-    # Platforms serve only where the rule lets them: each jurisdiction's users choose
-    # among the platforms that serve it (sim.jurisdictions.serves).
+    # Each jurisdiction's users choose among the platforms that serve it
+    # (sim.jurisdictions.serves), and see its blacklist.
     served = serves(market.jurisdiction, n_jurisdictions, cfg.scenario.cross_border.service)
     home = pop.jurisdiction[users]
     parts = [
-        _choose(pop, market, cfg, users[home == j], uniforms[home == j], accepting & served[j])
+        _choose(pop, market, cfg, users[home == j], uniforms[home == j], accepting & served[j], j)
         for j in range(n_jurisdictions)
     ]
     chosen_users, platforms, amounts, switch_users, switch_slots = (
@@ -139,14 +139,18 @@ def _choose(
     users: np.ndarray,
     uniforms: np.ndarray,
     accepting: np.ndarray,
+    register: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
-    """:func:`choose_and_deposit` for ``users`` among the ``accepting`` platforms."""
+    """:func:`choose_and_deposit` for ``users`` among the ``accepting`` platforms.
+
+    ``register``: the jurisdiction whose blacklist they see (several jurisdictions).
+    """
     pcfg, tcfg = cfg.population, cfg.trust
     empty = np.empty(0, np.int64)
     if not accepting.any() or users.size == 0:
         return empty, empty, np.empty(0), (empty, empty)
     base = (
-        pcfg.weight_reputation * market.reputation()
+        pcfg.weight_reputation * market.reputation(register)
         + pcfg.weight_yield * market.advertised_yields()
         + pcfg.weight_user_experience * market.levers[:, UX]
     )

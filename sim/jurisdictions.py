@@ -107,23 +107,28 @@ def relocate(
 ) -> None:
     """Regulatory arbitrage (seed 7.5): platforms move their licence where rules cost less.
 
-    Each open platform outside a sandbox and not blacklisted reviews its licence with
-    chance ``cross_border.relocation_rate`` a tick (one uniform per platform, drawn for
-    all). A reviewing platform moves to the jurisdiction whose rules cost it least
-    (:func:`rules_cost`) if the yearly saving over ``relocation_horizon`` years exceeds the
-    move's one-off cost, ``relocation_cost`` x its owners' capital, which it pays from
-    cash (booked as a compliance cost). Each move is logged (``relocation``).
+    Each open platform outside a sandbox reviews its licence with chance
+    ``cross_border.relocation_rate`` a tick (one uniform per platform, drawn for all). A
+    reviewing platform moves to the jurisdiction whose rules cost it least
+    (:func:`rules_cost`), among those whose blacklist it is not on, if the yearly saving
+    over ``relocation_horizon`` years exceeds the move's one-off cost,
+    ``relocation_cost`` x its owners' capital, which it pays from cash (booked as a
+    compliance cost). Each move is logged (``relocation``). Without a shared blacklist, a
+    platform listed at home can so escape to a jurisdiction that never listed it.
     """
     rules = cfg.scenario.cross_border
     if rules.relocation_rate <= 0.0:
         return
     draws = rng.random(len(market))
-    able = market.is_open & ~market.in_sandbox & ~market.blacklisted
+    able = market.is_open & ~market.in_sandbox
     rows = np.flatnonzero(able & (draws < rules.relocation_rate))
     if rows.size == 0:
         return
     cost = rules_cost(market, rows, policies, fines, cfg)
     home = market.jurisdiction[rows]
+    barred = (market.listed[rows, None] >> np.arange(len(policies))[None, :]) & 1 == 1
+    barred[np.arange(rows.size), home] = False  # staying is always possible
+    cost = np.where(barred, np.inf, cost)
     best = cost.argmin(axis=1)
     saving = cost[np.arange(rows.size), home] - cost[np.arange(rows.size), best]
     price = rules.relocation_cost * market.capital_in[rows]

@@ -172,6 +172,7 @@ _ARRAYS: dict[str, tuple[Any, Any]] = {
     "product_until": (np.int64, -1),
     "liabilities": (np.float64, 0.0),
     "jurisdiction": (np.int64, 0),  # of its licence (sim.jurisdictions); entrants: the first
+    "listed": (np.int64, 0),  # bit k: on jurisdiction k's blacklist (several jurisdictions)
     "paid_share": (np.float64, 1.0),
     "run_pressure": (np.float64, 0.0),
     "exit_share": (np.float64, 0.0),
@@ -441,11 +442,20 @@ class Market:
         is_open = self.is_open
         return float(self.rating[is_open].mean() if is_open.any() else self.rating.mean())
 
-    def reputation(self) -> np.ndarray:
-        """Public reputation: the published rating where ratings are open, else the mean."""
+    def reputation(self, register: int | None = None) -> np.ndarray:
+        """Public reputation: the published rating where ratings are open, else the mean.
+
+        A blacklisted platform has none: on any blacklist, or with ``register`` (several
+        jurisdictions) on that jurisdiction's, the one its residents see.
+        """
         openness = self.levers[:, RATING_SPLIT]
         reputation = openness * self.rating + (1.0 - openness) * self.market_rating()
-        return np.where(self.blacklisted, 0.0, reputation)
+        listed = self.blacklisted if register is None else self.listed_in(register)
+        return np.where(listed, 0.0, reputation)
+
+    def listed_in(self, register: int) -> np.ndarray:
+        """Which platforms are on jurisdiction ``register``'s blacklist."""
+        return (self.listed >> register) & 1 == 1
 
     def health(self) -> np.ndarray:
         """What a full disclosure reveals: assets over liabilities, capped at 1."""

@@ -63,8 +63,10 @@ class TrustModel(mesa.Model):
         # entry act through). With none declared there is one, of everything.
         policies = jurisdictions.policies(cfg)
         several = len(policies) > 1
+        shared = cfg.scenario.cross_border.shared_blacklist
+        everyone = (1 << len(policies)) - 1
         self.regulators = [
-            Regulator(self, policy, index if several else None)
+            Regulator(self, policy, index if several else None, everyone if shared else 1 << index)
             for index, policy in enumerate(policies)
         ]
         self.regulator = self.regulators[0]

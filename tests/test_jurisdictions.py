@@ -405,3 +405,33 @@ def test_joint_inspections_cut_violations_at_the_lax_regulators_licensees(tmp_pa
             joint_finds[joint] = [e for e in model.event_log if e.get("by") == "joint_inspection"]
         assert rate[0.3] < rate[0.0] - 0.02, (seed, rate)
         assert not joint_finds[0.0] and joint_finds[0.3]
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_a_blacklist_is_each_jurisdictions_own_unless_shared(tmp_path, shared):
+    """Listed by one regulator: its residents see no reputation; others see it only when
+    the blacklist is shared, and a listed platform cannot flee to where it is listed."""
+    both = TWO.format(service="passport").replace(
+        "regulator: {penalty: 0.05, inspection_rate: 0.2}",
+        "regulator: {penalty: 0.05, inspection_rate: 0.2, blacklist: true}",
+    )
+    text = both + f"  shared_blacklist: {str(shared).lower()}\n"
+    text += "  relocation_cost: 0.0\n"
+    model = _world(tmp_path, text, "ticks=5")
+    model.step()
+    market = model.market
+    j = int(np.flatnonzero(market.is_open & (market.jurisdiction == 0))[0])
+    model.regulators[0]._blacklist(market, j)
+    assert market.listed_in(0)[j] and market.blacklisted[j]
+    assert bool(market.listed_in(1)[j]) == shared
+    assert market.reputation(0)[j] == 0.0
+    assert (market.reputation(1)[j] == 0.0) == shared
+    fines = np.array([r.expected_penalty() for r in model.regulators])
+    border = dataclasses.replace(model.cfg.scenario.cross_border, relocation_rate=1.0)
+    cfg = dataclasses.replace(
+        model.cfg, scenario=dataclasses.replace(model.cfg.scenario, cross_border=border)
+    )
+    jurisdictions.relocate(market, market.policies, fines, cfg, np.random.default_rng(0))
+    # The lax side's rules are cheaper for everyone: the listed platform moves there
+    # unless the blacklist follows it.
+    assert market.jurisdiction[j] == (0 if shared else 1)

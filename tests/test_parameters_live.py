@@ -91,6 +91,14 @@ CONTEXTS: dict[str, list[str]] = {
     **{f"platforms.strategies.{s}.*": [f"platforms={s}"] for s in STRATEGY_NAMES},
     "scenario.cross_border.relocation*": list(ARBITRAGE),
     "scenario.cross_border.foreign_news_weight": list(ARBITRAGE),
+    # Listings by either regulator, seen across the border only when shared.
+    "scenario.cross_border.shared_blacklist": [
+        "platforms=mixed",
+        "platforms.violation_temptation=0.3",
+        "scenario.jurisdictions=[{name:strict,user_share:0.5,platform_share:0.5,"
+        "regulator:{penalty:0.0005,inspection_rate:0.3,blacklist:true}},"
+        "{name:lax,user_share:0.5,platform_share:0.5,regulator:{penalty:0.0}}]",
+    ],
     "scenario.cross_border.joint_inspections": [
         *ARBITRAGE,
         "platforms.violation_temptation=0.3",

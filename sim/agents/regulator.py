@@ -32,12 +32,21 @@ class Regulator(mesa.Agent):
         tightening: The adaptive multiplier (1 = none).
     """
 
-    def __init__(self, model: mesa.Model, policy: RegulatorConfig, jurisdiction: int | None = None):
+    def __init__(
+        self,
+        model: mesa.Model,
+        policy: RegulatorConfig,
+        jurisdiction: int | None = None,
+        registers: int = 0,
+    ):
         super().__init__(model)
         self.policy = dataclasses.replace(policy)
         # None: the only regulator, of every platform and user; else the index of the
-        # jurisdiction whose licensed platforms and residents are its own.
+        # jurisdiction whose licensed platforms and residents are its own, and the
+        # blacklists (bits of ``market.listed``) a listing of its goes on: its own, or
+        # every jurisdiction's when they share one.
         self.jurisdiction = jurisdiction
+        self.registers = registers
         self.enforced: list[int] = []
         self.inspections = 0
         self.detected_total = 0
@@ -247,9 +256,16 @@ class Regulator(mesa.Agent):
         market.suspended_until[j] = until
         self._log(market, "suspended", platform=j, until=until)
 
+    def _listed(self, market: Market, j: int) -> bool:
+        """On this regulator's blacklist (the only one, with one jurisdiction)."""
+        if self.jurisdiction is None:
+            return bool(market.blacklisted[j])
+        return bool(market.listed_in(self.jurisdiction)[j])
+
     def _blacklist(self, market: Market, j: int) -> None:
-        if self.policy.blacklist and not market.blacklisted[j]:
+        if self.policy.blacklist and not self._listed(market, j):
             market.blacklisted[j] = True
+            market.listed[j] |= self.registers
             self._log(market, "blacklisted", platform=j)
 
     def _review(self, market: Market, j: int, resolver: Resolver) -> None:
@@ -259,7 +275,7 @@ class Regulator(mesa.Agent):
         Insolvent: wound down in order.
         """
         solvent = market.is_solvent(j)
-        if solvent and market.violations_detected[j] == 0 and not market.blacklisted[j]:
+        if solvent and market.violations_detected[j] == 0 and not self._listed(market, j):
             market.set_status(j, Status.ACTIVE)
             market.set_sandbox(j, None)
             market.sandbox_graduations += 1
