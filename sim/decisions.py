@@ -111,9 +111,6 @@ def choose_and_deposit(
     users = np.flatnonzero(candidates & (pop.cash > 0))
     uniforms = rng.random((users.size, pcfg.considered + 1))
     accepting = market.accepting()
-    empty = np.empty(0, np.int64)
-    if not accepting.any() or users.size == 0:
-        return empty, empty, np.empty(0), (empty, empty)
     n_jurisdictions = len(cfg.scenario.jurisdictions)
     if n_jurisdictions <= 1:
         return _choose(pop, market, cfg, users, uniforms, accepting)

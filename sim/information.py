@@ -74,8 +74,10 @@ def inform(
     """
     # Who hears of this tick's enforcement (drawn first: system trust and the evidence
     # pass both read it).
-    no_news = np.zeros(population.n, dtype=bool)
-    reached = rng.random(population.n, dtype=F32) < news_reach if enforced else no_news
+    if enforced:
+        reached = rng.random(population.n, dtype=F32) < news_reach
+    else:
+        reached = np.zeros(population.n, dtype=bool)
     for rumour in market.rumours:
         if rumour.live:
             rumour.advance(market, population, network, trust.w_minus, rumour_rng)

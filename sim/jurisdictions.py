@@ -19,7 +19,7 @@ import numpy as np
 
 from sim.config import LEVER_INDEX, WEEKS_PER_YEAR, Config, RegulatorConfig
 from sim.deterrence import violation_surplus
-from sim.market import Market
+from sim.market import Market, largest_remainder
 
 
 def policies(cfg: Config) -> list[RegulatorConfig]:
@@ -49,11 +49,7 @@ def assign(shares: list[float], n: int, rng: np.random.Generator) -> np.ndarray:
     The counts are the whole numbers nearest ``shares x n`` that add up to ``n`` (Hamilton's
     method), so a share is met to within one item whatever the seed.
     """
-    quota = np.asarray(shares, dtype=float) * n
-    counts = np.floor(quota).astype(np.int64)
-    short = n - int(counts.sum())
-    if short > 0:
-        counts[np.argsort(-(quota - counts), kind="stable")[:short]] += 1
+    counts = largest_remainder(np.asarray(shares, dtype=float) * n)
     labels = np.repeat(np.arange(len(shares), dtype=np.int64), counts)
     return labels[rng.permutation(n)]
 

@@ -474,6 +474,19 @@ class Market:
         return int(self.violated[operated].sum()) / count if count else 0.0
 
 
+def largest_remainder(quotas: np.ndarray) -> np.ndarray:
+    """Whole counts nearest ``quotas`` that add up to their (whole) sum (Hamilton's method).
+
+    Each count is its quota rounded down; what is left goes one each to the largest
+    remainders, ties broken by position (deterministic).
+    """
+    counts = np.floor(quotas).astype(np.int64)
+    short = round(float(quotas.sum())) - int(counts.sum())
+    for i in np.argsort(-(quotas - counts), kind="stable")[:short]:
+        counts[i] += 1
+    return counts
+
+
 def create_market(
     cfg: PlatformsConfig,
     policy: RegulatorConfig,
@@ -500,11 +513,7 @@ def create_market(
     """
     names = [name for name, w in cfg.mix.items() if w > 0]
     weights = np.array([cfg.mix[name] for name in names], dtype=np.float64)
-    quotas = weights / weights.sum() * cfg.count
-    counts = np.floor(quotas).astype(int)
-    # Largest remainder, ties broken by the order of the mix: deterministic.
-    for i in np.argsort(-(quotas - counts), kind="stable")[: cfg.count - counts.sum()]:
-        counts[i] += 1
+    counts = largest_remainder(weights / weights.sum() * cfg.count)
     strategies = rng.permutation(np.repeat(names, counts))
     n_fraud = round(cfg.fraud_share * cfg.count)
     fraudulent = np.zeros(cfg.count, dtype=bool)

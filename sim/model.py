@@ -93,10 +93,14 @@ class TrustModel(mesa.Model):
             if ties is not None:  # a set share of the social ties across borders
                 adjacency = with_cross_share(self.network.adjacency, pop.jurisdiction, ties, rng)
                 self.network = SocialNetwork.of(adjacency)
-        # Step 5's exchange of early-warning flags between regulators (several only).
+        # Step 5's cooperation between regulators: flags passed on, joint inspections
+        # (several jurisdictions, and only when either is on: neither then draws anything).
         border = cfg.scenario.cross_border
+        cooperating = several and (border.info_sharing > 0 or border.joint_inspections > 0)
         self.sharing = (
-            jurisdictions.FlagSharing(border.info_sharing, border.info_delay) if several else None
+            jurisdictions.FlagSharing(border.info_sharing, border.info_delay)
+            if cooperating
+            else None
         )
         self.platforms: list[Platform] = []
         self._add_platform_agents()
