@@ -356,6 +356,9 @@ class CrossBorderConfig:
     )
     info_delay: int = _count(4, lo=0, doc="ticks before a shared flag reaches the licensing one")
     shared_blacklist: bool = False
+    # Recognition of each other's sandbox (GFIN's cross-border testing): a platform in one
+    # jurisdiction's sandbox may also take its test to the others' residents.
+    sandbox_recognition: bool = False
     joint_inspections: float = _p(
         0.0, doc="chance per tick a regulator inspects a foreign licensee with its own regulator"
     )

@@ -116,7 +116,14 @@ def choose_and_deposit(
         return _choose(pop, market, cfg, users, uniforms, accepting)
     # Each jurisdiction's users choose among the platforms that serve it
     # (sim.jurisdictions.serves), and see its blacklist.
-    served = serves(market.jurisdiction, n_jurisdictions, cfg.scenario.cross_border.service)
+    border = cfg.scenario.cross_border
+    served = serves(
+        market.jurisdiction,
+        n_jurisdictions,
+        border.service,
+        market.in_sandbox,
+        border.sandbox_recognition,
+    )
     home = pop.jurisdiction[users]
     parts = [
         _choose(pop, market, cfg, users[home == j], uniforms[home == j], accepting & served[j], j)

@@ -54,14 +54,30 @@ def assign(shares: list[float], n: int, rng: np.random.Generator) -> np.ndarray:
     return labels[rng.permutation(n)]
 
 
-def serves(licence: np.ndarray, n_jurisdictions: int, rule: str) -> np.ndarray:
+def serves(
+    licence: np.ndarray,
+    n_jurisdictions: int,
+    rule: str,
+    sandboxed: np.ndarray | None = None,
+    recognition: bool = False,
+) -> np.ndarray:
     """``(J, P)``: may platform ``p`` take deposits from users of jurisdiction ``j``.
 
-    ``passport``: a licence anywhere serves everywhere; ``home_only``: only at home.
+    ``passport``: a licence anywhere serves everywhere; ``home_only``: only at home. A
+    sandbox admission (``sandboxed``) is a test under one regulator's terms, not a licence:
+    it serves only at home, unless the jurisdictions recognise each other's sandbox
+    (``recognition``), when the test may take in every jurisdiction's residents whatever
+    the rule for licences (GFIN's cross-border testing; seed 5.3, 9.8).
     """
+    home = licence[None, :] == np.arange(n_jurisdictions)[:, None]
     if rule == "passport":
-        return np.ones((n_jurisdictions, licence.size), dtype=bool)
-    return licence[None, :] == np.arange(n_jurisdictions)[:, None]
+        allowed = np.ones((n_jurisdictions, licence.size), dtype=bool)
+    else:
+        allowed = home.copy()
+    if sandboxed is not None:
+        tested = np.ones_like(home) if recognition else home
+        allowed[:, sandboxed] = tested[:, sandboxed]
+    return allowed
 
 
 def rules_cost(

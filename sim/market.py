@@ -171,7 +171,7 @@ _ARRAYS: dict[str, tuple[Any, Any]] = {
     "product_temptation": (np.float64, 1.0),
     "product_until": (np.int64, -1),
     "liabilities": (np.float64, 0.0),
-    "jurisdiction": (np.int64, 0),  # of its licence (sim.jurisdictions); entrants: the first
+    "jurisdiction": (np.int64, 0),  # of its licence (sim.jurisdictions)
     "listed": (np.int64, 0),  # bit k: on jurisdiction k's blacklist (several jurisdictions)
     "paid_share": (np.float64, 1.0),
     "run_pressure": (np.float64, 0.0),
@@ -259,11 +259,13 @@ class Market:
         rng: np.random.Generator,
         status: Status = Status.ACTIVE,
         capital: float | None = None,
+        jurisdiction: int = 0,
     ) -> int:
         """A platform playing ``strategy`` with its own jitter of the levers; its row.
 
         Its rating starts at the market's (users know nothing of it yet). Its owners bring
-        ``capital`` (default: the market's standard capital).
+        ``capital`` (default: the market's standard capital). It is licensed in
+        ``jurisdiction`` (by index; the first by default).
         """
         capital = self.capital if capital is None else capital
         spec = self.cfg.strategies[strategy]
@@ -282,6 +284,7 @@ class Market:
             capital_in=capital,
             entered=self.tick,
             equity_mark=capital,
+            jurisdiction=jurisdiction,
         )
         if self.tick > 0:  # an entrant's owners bring its capital into the market
             self.this_tick.flows.capital_injected += capital

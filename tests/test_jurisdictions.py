@@ -435,3 +435,76 @@ def test_a_blacklist_is_each_jurisdictions_own_unless_shared(tmp_path, shared):
     # The lax side's rules are cheaper for everyone: the listed platform moves there
     # unless the blacklist follows it.
     assert market.jurisdiction[j] == (0 if shared else 1)
+
+
+# --- recognition of each other's sandbox ----------------------------------------------------
+
+
+def test_a_sandbox_admission_serves_abroad_only_when_recognised():
+    licence = np.array([0, 1, 0, 1])
+    boxed = np.array([False, False, True, True])
+    licensed_home = np.array([[1, 0, 1, 0], [0, 1, 0, 1]], dtype=bool)  # licence == row
+    everywhere = np.ones((2, 4), dtype=bool)
+    for rule, licences in (("passport", everywhere), ("home_only", licensed_home)):
+        plain = jurisdictions.serves(licence, 2, rule)
+        assert (plain == licences).all()
+        alone = jurisdictions.serves(licence, 2, rule, boxed, recognition=False)
+        assert (alone[:, ~boxed] == licences[:, ~boxed]).all()
+        assert (alone[:, boxed] == licensed_home[:, boxed]).all()
+        recognised = jurisdictions.serves(licence, 2, rule, boxed, recognition=True)
+        assert (recognised[:, ~boxed] == licences[:, ~boxed]).all()
+        assert recognised[:, boxed].all()
+
+
+def _sandboxed_abroad(model: TrustModel, first: int) -> tuple[float, float]:
+    """Money of residents abroad, and of all, in the cohort while it is in the sandbox."""
+    pop, market = model.population, model.market
+    slot = np.maximum(pop.platform, 0)
+    boxed = (pop.platform >= first) & market.in_sandbox[slot]
+    abroad = boxed & (market.jurisdiction[slot] != pop.jurisdiction[:, None])
+    return float(pop.balance[abroad].sum()), float(pop.balance[boxed].sum())
+
+
+@pytest.mark.parametrize("service", ["passport", "home_only"])
+def test_recognition_lets_a_sandbox_test_take_in_residents_abroad(tmp_path, service):
+    """A cohort in the lax side's sandbox, under its terms and review: residents of the
+    strict side hold none of its money unless the sandboxes are recognised, and then the
+    cohort grows larger, in every seed."""
+    base = TWO.format(service=service).replace(
+        "regime: laissez_faire", "regime: laissez_faire\n    regulator: {sandbox_monitoring: 0.5}"
+    )
+    cohort = "events:\n  - {tick: 5, type: sandbox, jurisdiction: lax, entrants: 4}\n"
+    for seed in range(3):
+        held = {}
+        for recognition in (False, True):
+            text = base + f"  sandbox_recognition: {str(recognition).lower()}\n" + cohort
+            model = _world(tmp_path, text, "ticks=40", seed=seed)
+            first = len(model.market)
+            abroad = total = 0.0
+            for _ in range(40):
+                model.step()
+                a, t = _sandboxed_abroad(model, first)
+                abroad, total = max(abroad, a), max(total, t)
+            cohort_rows = np.arange(first, len(model.market))
+            assert cohort_rows.size == 4
+            assert (model.market.jurisdiction[cohort_rows] == 1).all()
+            assert (model.market.sandbox_monitoring[cohort_rows] == 0.5).all()
+            if recognition:
+                assert abroad > 0.0, (seed, service)
+            else:
+                assert abroad == 0.0, (seed, service)
+            held[recognition] = total
+        assert held[True] > 1.2 * held[False], (seed, service, held)
+
+
+def test_entrants_of_an_event_are_licensed_where_it_says(tmp_path):
+    text = TWO.format(service="passport") + (
+        "events:\n  - {tick: 2, type: platform_entry, count: 3, jurisdiction: lax}\n"
+        "  - {tick: 3, type: platform_entry, count: 2}\n"
+    )
+    model = _world(tmp_path, text, "ticks=4")
+    first = len(model.market)
+    model.run()
+    assert model.market.jurisdiction[first:].tolist() == [1, 1, 1, 0, 0]
+    scheduled = [e for e in model.event_log if e["type"] == "scheduled"]
+    assert [e.get("jurisdiction") for e in scheduled] == ["lax", None]

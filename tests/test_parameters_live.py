@@ -115,6 +115,12 @@ CONTEXTS: dict[str, list[str]] = {
         "platforms.fraud_share=0.3",
         "platforms.fraud_drawdown=0.03",
     ],
+    # A sandbox cohort in the first jurisdiction, open abroad only if recognised.
+    "scenario.cross_border.sandbox_recognition": [
+        "scenario.jurisdictions=[{name:one,user_share:0.5,platform_share:0.5},"
+        "{name:two,user_share:0.5,platform_share:0.5}]",
+        "scenario.events=[{tick:5,type:sandbox,entrants:4}]",
+    ],
     # Rebuttals answer a false rumour; rumour_rebutted is the scenario that rebuts.
     "regulator.rebuttal*": ["scenario=rumour_rebutted"],
     "regulator.rule_lag": ["scenario=legal_lag"],

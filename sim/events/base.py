@@ -88,9 +88,20 @@ class EventContext:
         """Close platform ``j`` and pay its users (:meth:`sim.resolution.Resolver.wind_down`)."""
         self.resolver.wind_down(j, orderly=orderly, reason=reason, status=status)
 
-    def enter(self, strategy: str, *, fraudulent: bool, base_default: float, status: Status) -> int:
-        """A new platform playing ``strategy`` enters now; its index."""
-        return self.market.add(strategy, fraudulent, base_default, self.rng, status)
+    def enter(
+        self,
+        strategy: str,
+        *,
+        fraudulent: bool,
+        base_default: float,
+        status: Status,
+        jurisdiction: str | None = None,
+    ) -> int:
+        """A platform playing ``strategy`` enters, licensed in ``jurisdiction``; its index."""
+        where = 0 if jurisdiction is None else list(self.jurisdictions).index(jurisdiction)
+        return self.market.add(
+            strategy, fraudulent, base_default, self.rng, status, jurisdiction=where
+        )
 
 
 @dataclasses.dataclass

@@ -25,11 +25,12 @@ def enter_platforms(
     default_rate: tuple[float, float] | None,
     status: Status = Status.ACTIVE,
     advertised_yield: float | None = None,
+    jurisdiction: str | None = None,
 ) -> list[int]:
     """Add ``count`` new platforms playing ``strategy`` (``mixed``: drawn from the mix).
 
-    ``advertised_yield`` overrides the strategy's yield (frauds add their premium).
-    Returns the entrants' indices.
+    ``advertised_yield`` overrides the strategy's yield (frauds add their premium). They
+    are licensed in ``jurisdiction`` (None: the first). Returns the entrants' indices.
     """
     rng = ctx.rng
     cfg = ctx.cfg.platforms
@@ -45,6 +46,7 @@ def enter_platforms(
             fraudulent=fraudulent,
             base_default=float(rng.uniform(low, high)),
             status=status,
+            jurisdiction=jurisdiction,
         )
         if advertised_yield is not None:
             ctx.market.base_yield[j] = advertised_yield
@@ -54,7 +56,11 @@ def enter_platforms(
 
 @dataclass
 class PlatformEntry(Event):
-    """New platforms enter the market (seed 5.5: entry rules, competition)."""
+    """New platforms enter the market (seed 5.5: entry rules, competition).
+
+    With several jurisdictions, ``jurisdiction`` names where they are licensed (default:
+    the first).
+    """
 
     type_name: ClassVar[str] = "platform_entry"
     count: int = 1
@@ -62,6 +68,7 @@ class PlatformEntry(Event):
     fraud_share: float = 0.0
     default_rate: list[float] | None = None
     advertised_yield: float | None = None
+    jurisdiction: str | None = None
 
     def check(self, key: str) -> None:  # noqa: D102
         check_range(f"{key}.count", self.count, 1, MAX_ENTRANTS)
@@ -76,6 +83,7 @@ class PlatformEntry(Event):
             self.fraud_share,
             rate,
             advertised_yield=self.advertised_yield,
+            jurisdiction=self.jurisdiction,
         ):
             ctx.log("entry", platform=j, strategy=ctx.market.strategy[j])
 
@@ -110,7 +118,10 @@ class Sandbox(Event):
     graduates those that are solvent with no detected violation and not blacklisted; a
     solvent one that fails exits as a going concern, an insolvent one is wound down in
     order. With ``supervised: false`` the same entrants enter as ordinary platforms
-    with none of this (the counterfactual of ``no_sandbox``).
+    with none of this (the counterfactual of ``no_sandbox``). With several jurisdictions,
+    ``jurisdiction`` names whose sandbox it is (default: the first): the cohort is licensed
+    there, under that regulator's terms and review, and serves only its residents unless
+    ``cross_border.sandbox_recognition`` is on (:func:`sim.jurisdictions.serves`).
     """
 
     type_name: ClassVar[str] = "sandbox"
@@ -125,6 +136,7 @@ class Sandbox(Event):
     monitoring: float | None = None
     disclosure: float | None = None
     supervised: bool = True
+    jurisdiction: str | None = None
 
     def check(self, key: str) -> None:  # noqa: D102
         check_range(f"{key}.entrants", self.entrants, 1, MAX_ENTRANTS)
@@ -159,10 +171,11 @@ class Sandbox(Event):
             tuple(self.default_rate),
             status=status,
             advertised_yield=self.advertised_yield,
+            jurisdiction=self.jurisdiction,
         )
         for j in entrants:
             if self.supervised:
-                ctx.market.set_sandbox(j, self.terms(ctx.policy))
+                ctx.market.set_sandbox(j, self.terms(ctx.policy_of(self.jurisdiction)))
                 ctx.market.sandbox_admissions += 1
             ctx.log(
                 "sandbox_admission" if self.supervised else "entry",
