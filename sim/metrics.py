@@ -503,7 +503,7 @@ class Recorder:
 
     def jurisdiction_table(self) -> pd.DataFrame:
         """One row per tick and jurisdiction (empty with one jurisdiction)."""
-        return _stack(self._jurisdiction_columns)
+        return _stack(list(self._jurisdiction_columns))  # a snapshot: the page reads mid-step
 
     def timeseries(self) -> pd.DataFrame:
         """One row per tick (tick 0 is the initial state), columns as in :data:`METRICS`."""

@@ -47,6 +47,7 @@ from sim.app.indicators import (
     nice_top,
     scheduled_events,
 )
+from sim.app.jurisdiction_view import JurisdictionChart, jurisdiction_series
 from sim.app.live import LiveChart
 from sim.app.network_view import (
     NetworkChart,
@@ -55,7 +56,7 @@ from sim.app.network_view import (
     sample_network,
     user_trust,
 )
-from sim.app.page import Page, Views
+from sim.app.page import Page, Views, overview_html
 from sim.app.table import platform_frame, platform_table_html
 from sim.compose import compose_config
 from sim.config import ConfigError
@@ -349,13 +350,75 @@ def test_platform_table_lists_this_weeks_platforms():
     assert table.count('<tr class="closed">') == (~open_).sum()
 
 
+# --- jurisdictions side by side ----------------------------------------------------------
+
+
+def test_the_jurisdictions_chart_draws_each_jurisdictions_rows():
+    model = small(scenario_name="cross_border_arbitrage")
+    for _ in range(12):
+        model.step()
+    chart = JurisdictionChart(model)
+    chart.update(model)
+    table = model.jurisdiction_table()
+    assert set(table.jurisdiction) == {"strict", "lax"}
+    for _, _, lines, _ in chart.panels:
+        assert [label for _, label, _ in lines] == ["strict", "lax"]
+        for column, name, _ in lines:
+            line = chart.lines[column]
+            rows = table[table.jurisdiction == name]
+            np.testing.assert_array_equal(line.get_xdata(), rows.tick.to_numpy())
+            np.testing.assert_array_equal(line.get_ydata(), rows[column.split("@")[0]].to_numpy())
+    legend = chart.axes[0].get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["strict", "lax"]
+    assert all(ax.get_legend() is None for ax in chart.axes[1:])
+
+
+def test_the_jurisdictions_chart_starts_empty_before_the_first_row():
+    model = small(scenario_name="cross_border_arbitrage")
+    model.recorder._jurisdiction_columns.clear()  # as if read before tick 0 was recorded
+    assert jurisdiction_series(model).empty
+    assert LiveChart(JurisdictionChart(model)).png(model).startswith(b"\x89PNG")
+
+
+def test_the_page_shows_jurisdictions_side_by_side_only_when_there_are_several():
+    several = small(scenario_name="supervisory_cooperation")
+    several.step()
+    _, rc = solara.render(Views(several), handle_error=False)
+    assert len(rc.find(ipywidgets.Image).widgets) == 3
+    overview = overview_html(several)
+    assert "Jurisdictions: <b>strict</b> (rules_based, penalty 0.05" in overview
+    assert "<b>lax</b> (laissez_faire" in overview and "regulator <b>" not in overview
+    frame = platform_frame(several)
+    assert list(frame.columns[:4]) == ["#", "strategy", "status", "licensed in"]
+    licence = several.market.jurisdiction[frame["#"].to_numpy()]
+    assert frame["licensed in"].tolist() == [["strict", "lax"][k] for k in licence]
+
+    boxed = small(scenario_name="cross_border_arbitrage", sandbox=True)
+    added = f"a sandbox cohort in week {SANDBOX_TICK}, in strict&#x27;s sandbox"
+    assert added in overview_html(boxed)
+
+    one = small()
+    one.step()
+    _, rc = solara.render(Views(one), handle_error=False)
+    assert len(rc.find(ipywidgets.Image).widgets) == 2
+    assert "Jurisdictions" not in overview_html(one) and "regulator <b>" in overview_html(one)
+    assert "licensed in" not in platform_frame(one).columns
+
+
 def _pixels(png: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
 
 
-@pytest.mark.parametrize("chart_class", [NetworkChart, IndicatorChart])
-def test_live_charts_redraw_only_what_changes_and_match_a_full_draw(chart_class):
-    model = small(scenario_name="rumour")
+@pytest.mark.parametrize(
+    ("chart_class", "scenario"),
+    [
+        (NetworkChart, "rumour"),
+        (IndicatorChart, "rumour"),
+        (JurisdictionChart, "cross_border_arbitrage"),
+    ],
+)
+def test_live_charts_redraw_only_what_changes_and_match_a_full_draw(chart_class, scenario):
+    model = small(scenario_name=scenario)
     live = LiveChart(chart_class(model))
     week0 = live.png(model)
     assert week0.startswith(b"\x89PNG")
@@ -566,6 +629,48 @@ def test_page_in_a_browser(app_url):
         finally:
             browser.close()
     print(f"browser part took {time.monotonic() - started:.1f} s")
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+def test_jurisdictions_side_by_side_in_a_browser(app_url):
+    url, _ = app_url
+    from playwright import sync_api
+
+    expect = sync_api.expect
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            page.set_default_timeout(30_000)
+            errors: list[str] = []
+            page.on("pageerror", lambda err: errors.append(str(err)))
+            page.goto(url)
+            expect(page.locator(".trustsim-week")).to_have_text("Week 0 of 260", timeout=60_000)
+            expect(page.locator(".trustsim-jurisdictions")).to_have_count(0)
+            page.locator(".v-select").filter(has_text="Scenario").locator(".v-field").click()
+            page.locator(".v-overlay--active .v-list-item").filter(
+                has_text=re.compile(r"^\s*cross_border_arbitrage\s*$")
+            ).click()
+            page.get_by_role("button", name="Reset").click()
+            overview = page.locator(".trustsim-overview")
+            expect(overview).to_contain_text("Scenario cross_border_arbitrage")
+            expect(overview).to_contain_text("Jurisdictions: strict (rules_based")
+            side = page.locator(".trustsim-jurisdictions img")
+            expect(side).to_be_visible()
+            first = side.screenshot()
+            step = page.get_by_role("button", name="Step")
+            for week in (1, 2, 3, 4):
+                step.click()
+                expect(page.locator(".trustsim-week")).to_have_text(f"Week {week} of 260")
+            assert side.screenshot() != first, "the jurisdictions' chart did not change"
+            expect(page.locator(".trustsim-platforms")).to_contain_text("licensed in")
+            page.screenshot(path=str(_artifact("app_jurisdictions.png")), full_page=True)
+            assert not errors, errors
+        finally:
+            browser.close()
 
 
 @pytest.mark.parametrize("scenario", ["china_p2p_2013_2020", "china_p2p_early_rules"])

@@ -37,6 +37,7 @@ def test_notebooks_present():
         "04_policy_shift_boom_bust.ipynb",
         "05_sweep_report.ipynb",
         "06_p2p_rise_and_fall.ipynb",
+        "07_jurisdictions.ipynb",
     } <= names
 
 

@@ -108,10 +108,15 @@ class IndicatorChart:
     """The main indicators against weeks, the scenario's events as vertical lines.
 
     The x-axis spans the whole run, so events to come show as dotted grey lines and
-    those that have happened as solid dark ones, labelled on the top panels.
+    those that have happened as solid dark ones, labelled on the top panels. A subclass
+    may draw other panels (:meth:`make_panels`) from other series (:meth:`series`).
     """
 
+    title = "Indicators"
+    one_legend = False  # a legend on every panel with several lines, or on the first only
+
     def __init__(self, model: "TrustModel", figsize=(5.6, 4.6)):
+        self.panels = self.make_panels(model)
         self.horizon = model.cfg.ticks
         self.events = scheduled_events(model)
         # A fixed layout (no layout engine): a full redraw then matches a blitted frame.
@@ -122,7 +127,7 @@ class IndicatorChart:
         self.lines: dict[str, Line2D] = {}
         self.event_lines: list[list[Line2D]] = [[] for _ in self.events]
         self.event_texts = []
-        for ax, (title, ylabel, lines, ylim) in zip(self.axes, PANELS, strict=True):
+        for ax, (title, ylabel, lines, ylim) in zip(self.axes, self.panels, strict=True):
             for column, label, colour in lines:
                 (self.lines[column],) = ax.plot(
                     [], [], color=colour, lw=2.2, label=label, marker="o", ms=5, markevery=[]
@@ -135,7 +140,7 @@ class IndicatorChart:
             ax.set_ylim(*(ylim if isinstance(ylim, tuple) else (0.0, nice_top(ylim))))
             ax.grid(alpha=0.3)
             ax.tick_params(labelsize=10)
-            if len(lines) > 1:
+            if len(lines) > 1 and (ax is self.axes[0] or not self.one_legend):
                 ax.legend(fontsize=10, loc="lower right")
         self.axes[3].yaxis.set_major_formatter(EngFormatter())
         self.axes[1].yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
@@ -153,13 +158,21 @@ class IndicatorChart:
         self.week = fig.suptitle("", fontsize=13)
         self.passed = -1
 
+    def make_panels(self, model: "TrustModel") -> tuple:
+        """The panels, as in :data:`PANELS`."""
+        return PANELS
+
+    def series(self, model: "TrustModel") -> pd.DataFrame:
+        """A ``tick`` column and one per line of the panels, up to this week."""
+        return indicator_series(model)
+
     def update(self, model: "TrustModel") -> None:
         """Draw the indicators up to this week; rescale the open-ended panels."""
-        series = indicator_series(model)
+        series = self.series(model)
         for column, line in self.lines.items():
             line.set_data(series["tick"].to_numpy(), series[column].to_numpy())
             line.set_markevery([len(series) - 1] if len(series) else [])  # a dot at "now"
-        for ax, (_, _, lines, ylim) in zip(self.axes, PANELS, strict=True):
+        for ax, (_, _, lines, ylim) in zip(self.axes, self.panels, strict=True):
             if not isinstance(ylim, tuple):
                 peak = max(float(np.nanmax(series[c].to_numpy(), initial=0.0)) for c, _, _ in lines)
                 top = nice_top(max(peak * 1.1, ylim))
@@ -173,7 +186,7 @@ class IndicatorChart:
                     line.set(color="0.25" if i < passed else "0.65", ls="-" if i < passed else ":")
             for j, text in enumerate(self.event_texts):
                 text.set_color("0.1" if self.labels[j // 2][0] <= model.tick else "0.55")
-        self.week.set_text(f"Indicators, week {model.tick} of {self.horizon}")
+        self.week.set_text(f"{self.title}, week {model.tick} of {self.horizon}")
 
     def dynamic(self) -> list[Artist]:
         """Artists that change every week."""

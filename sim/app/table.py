@@ -35,22 +35,32 @@ TABLE_COLUMNS = {
     "trust_mean": "mean trust",
     **{lever: lever.replace("_", " ") for lever in LEVERS},
 }
+TEXT_COLUMNS = ("strategy", "status", "licensed in")
 
 
 def platform_frame(model: "TrustModel") -> pd.DataFrame:
     """This week's platforms: status, assets, users, their users' mean trust and levers.
 
     Open platforms come first, largest first; the levers are the effective ones (after
-    the regulator's disclosure floor).
+    the regulator's disclosure floor). With several jurisdictions, ``licensed in`` names
+    each one's (after ``status``).
     """
-    frame = pd.DataFrame(platform_columns(model.recorder.state), columns=list(TABLE_COLUMNS))
+    columns = platform_columns(model.recorder.state)
+    labels = dict(TABLE_COLUMNS)
+    if "jurisdiction" in columns:
+        names = list(model.recorder.jurisdictions)
+        columns["licensed_in"] = [names[k] for k in columns["jurisdiction"]]
+        keys = list(labels)
+        keys.insert(keys.index("status") + 1, "licensed_in")
+        labels = {key: labels.get(key, "licensed in") for key in keys}
+    frame = pd.DataFrame(columns, columns=list(labels))
     frame["open"] = frame["status"].isin(("active", "sandbox"))
     frame = frame.sort_values(["open", "assets"], ascending=[False, False], kind="stable")
-    return frame[list(TABLE_COLUMNS)].rename(columns=TABLE_COLUMNS).reset_index(drop=True)
+    return frame[list(labels)].rename(columns=labels).reset_index(drop=True)
 
 
 def _cell(column: str, value) -> str:
-    if column in ("status", "strategy"):
+    if column in TEXT_COLUMNS:
         return f'<td class="text {value}">{html.escape(str(value).replace("_", " "))}</td>'
     if column == "assets":
         return f"<td>{value:,.0f}</td>"
@@ -63,7 +73,7 @@ def platform_table_html(model: "TrustModel") -> str:
     """This week's platforms as an HTML table, closed ones greyed."""
     frame = platform_frame(model)
     head = "".join(
-        f'<th class="{"text" if c in ("strategy", "status") else ""}">{html.escape(c)}</th>'
+        f'<th class="{"text" if c in TEXT_COLUMNS else ""}">{html.escape(c)}</th>'
         for c in frame.columns
     )
     body = []
