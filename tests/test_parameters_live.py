@@ -430,6 +430,8 @@ NOT_FALLBACKS = {
     ("strategy_change", "advertised_yield"),
     ("orderly_exit", "duration"),  # None: the drive lasts to the end of the run
     ("policy_shift", "jurisdiction"),  # None: the first jurisdiction's (the only) regulator
+    ("platform_entry", "jurisdiction"),  # None: licensed in the first jurisdiction
+    ("sandbox", "jurisdiction"),  # None: the first jurisdiction's sandbox
 }
 
 # Deliberate counterfactuals: the scenario's question needs the value (the unrebutted
