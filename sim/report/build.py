@@ -46,6 +46,7 @@ OWN_FILES = (
     "ranking.*",
     "sensitivity.*",
     "calibration.png",
+    "discover_*",
 )
 # Indicators of jurisdictions.parquet drawn side by side, when runs have several.
 JURISDICTION_INDICATORS = (
@@ -176,6 +177,36 @@ def _jurisdictions(
         page.figures.append(html_page.Figure("fan", caption, _png(out, name, fig)))
 
 
+def _discover(
+    runs: pd.DataFrame, expressions: Sequence[str], out: Path, page: html_page.Page
+) -> set[str]:
+    """Scenario discovery for each expression: PRIM, CART and feature scores (files, page)."""
+    from sim.report.discovery import discover
+
+    written: set[str] = set()
+    for k, expression in enumerate(expressions, 1):
+        found = discover(runs, expression)
+        stem = f"discover_{k}"
+        section = html_page.Discovery(found, stem)
+        if found.note:
+            page.discoveries.append(section)
+            continue
+        tables = {
+            "box": found.box,
+            "trajectory": found.trajectory,
+            "cart": found.cart,
+            "scores": found.scores,
+        }
+        for name, table in tables.items():
+            atomic_write_bytes(out / f"{stem}_{name}.csv", table.to_csv(index=False).encode())
+            written.add(f"{stem}_{name}.csv")
+        for name, fig in found.figures.items():
+            section.figures[name] = _png(out, f"{stem}_{name}.png", fig)
+            written.add(section.figures[name])
+        page.discoveries.append(section)
+    return written
+
+
 def _calibration(sweep_dir: Path, out: Path, page: html_page.Page) -> None:
     """A calibration's fan chart of the near-optimal runs against the record, if any."""
     result = read_json(sweep_dir / CALIBRATION)
@@ -207,6 +238,7 @@ def write_report(
     sensitivity: bool = False,
     outputs: Sequence[str] | None = None,
     max_panels: int = MAX_PANELS,
+    discover: Sequence[str] = (),
 ) -> Path:
     """Write the report of a (complete, partial or failed) sweep; return its folder.
 
@@ -223,6 +255,8 @@ def write_report(
         sensitivity: Also run ``sim.report.sensitivity.analyze`` and show its indices.
         outputs: Columns of the runs table to analyse (default: ``[final_trust_mean]``).
         max_panels: Most fan-chart panels before groups share panels.
+        discover: Conditions on the final indicators (``user_losses_cum > 2e6``) to run
+            scenario discovery for (:mod:`sim.report.discovery`).
 
     Raises:
         ReportError: No such folder, no runs, or an unknown column or key.
@@ -274,6 +308,7 @@ def write_report(
         _ranking(runs, metric, rank_by, ascending, out, page)
     _jurisdictions(sweep_dir, runs, by, out, page, max_panels)
     _calibration(sweep_dir, out, page)
+    discovered = _discover(runs, discover, out, page) if len(complete) else set()
     failure = None
     if sensitivity:
         try:
@@ -286,6 +321,7 @@ def write_report(
     written = {f.file for f in page.figures}
     written |= {"sensitivity.csv"} if page.sensitivity is not None else set()
     written |= {"ranking.csv", "ranking.parquet"} if page.ranking is not None else set()
+    written |= discovered
     _remove_stale(out, written)
     atomic_write_bytes(out / "index.html", html_page.render(page).encode())
     if failure is not None:
@@ -341,6 +377,15 @@ def _parser() -> argparse.ArgumentParser:
         "name such as user_losses_cum means its final value)",
     )
     parser.add_argument(
+        "--discover",
+        action="append",
+        default=[],
+        metavar="EXPR",
+        help="scenario discovery (PRIM, CART, feature scores) of the runs where EXPR holds, "
+        "e.g. 'user_losses_cum > 2e6' or 'trust_mean < 0.5 and platforms_active < 10'; "
+        "may be given more than once",
+    )
+    parser.add_argument(
         "--max-panels", type=int, default=MAX_PANELS, metavar="N", help="most panels per fan chart"
     )
     return parser
@@ -369,6 +414,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sensitivity=args.sensitivity,
             outputs=args.outputs,
             max_panels=args.max_panels,
+            discover=args.discover,
         )
     except ReportError as err:
         print(f"trustsim-report: error: {err}", file=sys.stderr)

@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from sim import __version__
+from sim.report.discovery import MIN_COVERAGE
+from sim.report.discovery import Discovery as Found
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 1.5em auto; max-width: 1400px;
@@ -36,6 +38,15 @@ class Figure:
 
 
 @dataclass
+class Discovery:
+    """One scenario discovery's section: what was found and its figure files."""
+
+    found: Found
+    stem: str
+    figures: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class Page:
     """Everything :func:`render` shows."""
 
@@ -49,6 +60,7 @@ class Page:
     sensitivity: pd.DataFrame | None = None
     ranking_note: str = "No complete runs to rank yet."
     notes: list[str] = field(default_factory=list)
+    discoveries: list[Discovery] = field(default_factory=list)
 
 
 def _e(text: object) -> str:
@@ -93,6 +105,53 @@ def _figures(page: Page, section: str) -> str:
         for f in page.figures
         if f.section == section
     )
+
+
+def _img(file: str, caption: str) -> str:
+    return (
+        f'<figure><img src="{_e(file)}" alt="{_e(caption)}" loading="lazy">'
+        f"<figcaption>{_e(caption)}</figcaption></figure>"
+    )
+
+
+def _discovery(section: Discovery) -> str:
+    """Scenario discovery: the PRIM box, its trajectory, CART and the feature scores."""
+    found, stem = section.found, section.stem
+    parts = [
+        f"<h2>Scenario discovery: <code>{_e(found.expression)}</code></h2>",
+        f"<p>{found.cases} of {found.runs} complete runs satisfy the condition (cases of "
+        "interest). The inputs are the swept keys but the seed and the design row.</p>",
+    ]
+    if found.note:
+        return "\n".join([*parts, f'<p class="note">{_e(found.note)}</p>'])
+    row = found.trajectory.loc[found.chosen]
+    parts.append(
+        f"<p><b>PRIM</b>: the chosen box (number {found.chosen} of the peeling trajectory, the "
+        f"densest that keeps at least {MIN_COVERAGE:.0%} of the cases) holds "
+        f"{row['coverage']:.0%} of the cases (coverage) in {row['mass']:.0%} of the runs; "
+        f"{row['density']:.0%} of the runs in it are cases (density). Its restricted inputs "
+        "(a small quasi-p-value: a limit this tight is unlikely by chance):</p>"
+    )
+    parts.append(
+        table_html(found.box) if len(found.box) else "<p>None: no input restricts the box.</p>"
+    )
+    parts.append(_img(section.figures["prim_tradeoff"], "PRIM's coverage against density"))
+    parts.append(
+        "<p><b>CART</b>, a second view: each leaf of the tree is a box; its coverage and "
+        "density are of the cases of interest.</p>"
+    )
+    parts.append(f'<div class="scroll">{table_html(found.cart)}</div>')
+    parts.append(_img(section.figures["cart_tree"], "CART's classification tree"))
+    parts.append(
+        "<p><b>Feature scores</b> (extra trees): how much each input tells the cases apart.</p>"
+    )
+    parts.append(_img(section.figures["feature_scores"], "Feature scores of the inputs"))
+    parts.append(
+        f'<p class="note">Tables in <code>{_e(stem)}_box.csv</code>, '
+        f"<code>{_e(stem)}_trajectory.csv</code>, <code>{_e(stem)}_cart.csv</code> and "
+        f"<code>{_e(stem)}_scores.csv</code>.</p>"
+    )
+    return "\n".join(parts)
 
 
 def render(page: Page) -> str:
@@ -167,6 +226,7 @@ def render(page: Page) -> str:
             "every trial in <code>trials.parquet</code>.</p>",
             calibration,
         ]
+    parts += [_discovery(d) for d in page.discoveries]
     sensitivity = _figures(page, "sensitivity")
     if page.sensitivity is not None or sensitivity:
         parts.append("<h2>Sensitivity</h2>")
