@@ -482,6 +482,9 @@ class Config:
     model: str = field(default="trustsim", metadata={"choices": ("trustsim", "ishigami")})
     ishigami: IshigamiConfig = field(default_factory=IshigamiConfig)
     sample: int | None = field(default=None, metadata={"doc": "row of a sampling design"})
+    policy: str | None = field(
+        default=None, metadata={"doc": "name of the policy (levers) of a deep-uncertainty design"}
+    )
     memory_limit_gb: float | None = field(
         default=None, metadata={"doc": "memory a run may need (null: the machine's)"}
     )

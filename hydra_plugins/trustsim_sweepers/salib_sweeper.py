@@ -55,6 +55,8 @@ class SALibSweeperConf:
     params: Any = None  # {key: [lo, hi]}; Any: a dict override replaces null
     fixed: Any = None
     max_batch_size: int | None = None
+    uncertainties: Any = None  # the same as params, named for a deep-uncertainty design
+    policies: Any = None  # {name: {lever key: value}}
 
 
 ConfigStore.instance().store(
@@ -95,6 +97,32 @@ def fixed_overrides(fixed: Any) -> list[str]:
     from sim.config import ConfigError
 
     raise ConfigError("hydra.sweeper.fixed", fixed, "a mapping {key: value} or a list of overrides")
+
+
+def policy_levers(policies: Any, uncertain: set[str]) -> dict[str, dict[str, Any]]:
+    """``hydra.sweeper.policies`` checked: named policies, each ``{lever key: value}``.
+
+    A lever is any key or config group of the schema (its value is checked when the
+    first job of each policy is composed); no lever may be an uncertainty.
+    """
+    from sim.config import ConfigError
+
+    key = "hydra.sweeper.policies"
+    if not isinstance(policies, dict) or not policies:
+        raise ConfigError(key, policies, "a mapping {policy name: {lever key: value}}")
+    found: dict[str, dict[str, Any]] = {}
+    for name, levers in policies.items():
+        if not isinstance(name, str) or not name.replace("_", "").replace("-", "").isalnum():
+            raise ConfigError(key, name, "policy names of letters, digits, _ and -")
+        if not isinstance(levers, dict):
+            raise ConfigError(f"{key}.{name}", levers, "a mapping {lever key: value}")
+        both = sorted(set(levers) & uncertain)
+        if both:
+            raise ConfigError(
+                f"{key}.{name}.{both[0]}", levers[both[0]], "a lever that is not an uncertainty"
+            )
+        found[name] = dict(levers)
+    return found
 
 
 def bad_input_errors() -> tuple[type[Exception], ...]:
@@ -158,6 +186,8 @@ class SALibSweeper(LaunchingSweeper):
         params: Any = None,
         fixed: Any = None,
         max_batch_size: int | None = None,
+        uncertainties: Any = None,
+        policies: Any = None,
     ) -> None:
         super().__init__()
         self.method = method
@@ -168,6 +198,8 @@ class SALibSweeper(LaunchingSweeper):
         self.params = _plain(params) or {}
         self.fixed = _plain(fixed)
         self.max_batch_size = max_batch_size
+        self.uncertainties = _plain(uncertainties)
+        self.policies = _plain(policies)
         self.design: dict[str, Any] | None = None
 
     # -- the jobs --------------------------------------------------------------------------
@@ -184,14 +216,26 @@ class SALibSweeper(LaunchingSweeper):
             raise ConfigError(
                 "hydra.sweeper.max_batch_size", self.max_batch_size, "null, -1 or a number >= 1"
             )
-        return make_design(
-            self.params,
+        params = self.params
+        if self.uncertainties:
+            if params:
+                raise ConfigError(
+                    "hydra.sweeper.uncertainties",
+                    self.uncertainties,
+                    "either uncertainties or params (the same thing), not both",
+                )
+            params = self.uncertainties
+        design = make_design(
+            params,
             method=self.method,
             n=self.n,
             seed=self.seed,
             calc_second_order=self.calc_second_order,
             num_levels=self.num_levels,
         )
+        if self.policies is not None:
+            design["policies"] = policy_levers(self.policies, set(design["problem"]["names"]))
+        return design
 
     def replicates(self, arguments: Sequence[str], design: dict[str, Any]) -> list[list[str]]:
         """Every combination of the non-design overrides (``fixed``, then the command line).
@@ -205,6 +249,7 @@ class SALibSweeper(LaunchingSweeper):
         assert self.hydra_context is not None
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
         sampled = set(design["problem"]["names"])
+        levers = {key for levers in (design.get("policies") or {}).values() for key in levers}
         by_key: dict[str, list[str]] = {}
         for source, items in (
             ("hydra.sweeper.fixed", fixed_overrides(self.fixed)),
@@ -212,6 +257,12 @@ class SALibSweeper(LaunchingSweeper):
         ):
             for override in parser.parse_overrides(list(items)):
                 name = override.key_or_group
+                if name in levers or (name == "policy" and levers):
+                    raise ConfigError(
+                        name,
+                        override.input_line,
+                        f"no override in {source}: {name} is set by hydra.sweeper.policies",
+                    )
                 if name in sampled or name == "sample":
                     what = "sampled by the design" if name in sampled else "set per design row"
                     raise ConfigError(
@@ -230,7 +281,16 @@ class SALibSweeper(LaunchingSweeper):
                     by_key[key] = [f"{key}={v}" for v in override.sweep_string_iterator()]
                 else:
                     by_key[key] = [f"{key}={override.get_value_element_as_str()}"]
-        return [list(combo) for combo in itertools.product(*by_key.values())]
+        combos = [list(combo) for combo in itertools.product(*by_key.values())]
+        policies = design.get("policies")
+        if not policies:
+            return combos
+        # Each policy crosses every world (design row) and every replicate combination.
+        return [
+            [*(f"{k}={_override_value(v)}" for k, v in levers.items()), f"policy={name}", *combo]
+            for name, levers in policies.items()
+            for combo in combos
+        ]
 
     @staticmethod
     def jobs(design: dict[str, Any], replicates: list[list[str]]) -> list[list[str]]:
@@ -277,7 +337,10 @@ class SALibSweeper(LaunchingSweeper):
         from sim.output import read_json, to_json, write_json
         from sim.sweep import SWEEP_FILE
 
-        keys = ("method", "problem", "seed", "n", "calc_second_order", "num_levels", "samples")
+        keys = (
+            "method", "problem", "seed", "n", "calc_second_order", "num_levels", "samples",
+            "policies",
+        )  # fmt: skip
         old = read_json(sweep_dir / DESIGN_FILE)
         new = json.loads(to_json(design))
         info = read_json(sweep_dir / SWEEP_FILE) or {}

@@ -47,6 +47,7 @@ OWN_FILES = (
     "sensitivity.*",
     "calibration.png",
     "discover_*",
+    "robust*",
 )
 # Indicators of jurisdictions.parquet drawn side by side, when runs have several.
 JURISDICTION_INDICATORS = (
@@ -207,6 +208,31 @@ def _discover(
     return written
 
 
+def _robust(
+    runs: pd.DataFrame,
+    outcomes: Sequence[str] | None,
+    satisfice: Sequence[str],
+    out: Path,
+    page: html_page.Page,
+) -> set[str]:
+    """Regret and satisficing of each policy of a deep-uncertainty design (files, page)."""
+    from sim.report import robust
+
+    if not robust.is_deep_uncertainty(runs):
+        if outcomes or satisfice:
+            robust.robustness(runs, [])  # raises, saying what the options need
+        return set()
+    found = robust.robustness(runs, robust.parse_outcomes(outcomes, runs), list(satisfice))
+    atomic_write_bytes(out / "robust.csv", found.table.to_csv(index=False).encode())
+    atomic_write_bytes(out / "robust_worlds.csv", found.regret.to_csv(index=False).encode())
+    page.robust = found
+    caption = "Regret of each policy across the sampled worlds (box: quartiles; triangle: mean)"
+    page.figures.append(
+        html_page.Figure("robust", caption, _png(out, "robust.png", robust.regret_figure(found)))
+    )
+    return {"robust.csv", "robust_worlds.csv"}
+
+
 def _calibration(sweep_dir: Path, out: Path, page: html_page.Page) -> None:
     """A calibration's fan chart of the near-optimal runs against the record, if any."""
     result = read_json(sweep_dir / CALIBRATION)
@@ -239,6 +265,8 @@ def write_report(
     outputs: Sequence[str] | None = None,
     max_panels: int = MAX_PANELS,
     discover: Sequence[str] = (),
+    robust: Sequence[str] | None = None,
+    satisfice: Sequence[str] = (),
 ) -> Path:
     """Write the report of a (complete, partial or failed) sweep; return its folder.
 
@@ -257,6 +285,10 @@ def write_report(
         max_panels: Most fan-chart panels before groups share panels.
         discover: Conditions on the final indicators (``user_losses_cum > 2e6``) to run
             scenario discovery for (:mod:`sim.report.discovery`).
+        robust: Outcomes ``COL[:max|min]`` whose regret across a deep-uncertainty
+            design's worlds is reported (default ``trust_mean:max user_losses_cum:min``;
+            :mod:`sim.report.robust`).
+        satisfice: Thresholds (``trust_mean >= 0.6``) for the satisficing share.
 
     Raises:
         ReportError: No such folder, no runs, or an unknown column or key.
@@ -309,6 +341,7 @@ def write_report(
     _jurisdictions(sweep_dir, runs, by, out, page, max_panels)
     _calibration(sweep_dir, out, page)
     discovered = _discover(runs, discover, out, page) if len(complete) else set()
+    discovered |= _robust(runs, robust, satisfice, out, page) if len(complete) else set()
     failure = None
     if sensitivity:
         try:
@@ -386,6 +419,22 @@ def _parser() -> argparse.ArgumentParser:
         "may be given more than once",
     )
     parser.add_argument(
+        "--robust",
+        nargs="+",
+        action="extend",
+        metavar="COL[:max|min]",
+        help="outcomes whose regret across a deep-uncertainty design's worlds is reported "
+        "(default trust_mean:max user_losses_cum:min)",
+    )
+    parser.add_argument(
+        "--satisfice",
+        action="append",
+        default=[],
+        metavar="EXPR",
+        help="a threshold a policy must meet in a world, e.g. 'trust_mean >= 0.6'; the "
+        "report gives the share of worlds where each policy meets them all",
+    )
+    parser.add_argument(
         "--max-panels", type=int, default=MAX_PANELS, metavar="N", help="most panels per fan chart"
     )
     return parser
@@ -415,6 +464,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             outputs=args.outputs,
             max_panels=args.max_panels,
             discover=args.discover,
+            robust=args.robust,
+            satisfice=args.satisfice,
         )
     except ReportError as err:
         print(f"trustsim-report: error: {err}", file=sys.stderr)

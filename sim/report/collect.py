@@ -85,6 +85,19 @@ def read_overrides(folder: Path) -> dict[str, Any]:
     return dict(p for p in parsed if p is not None)
 
 
+def sampled_keys(sweep_dir: Path) -> list[str]:
+    """Keys a sampling design drew (``hydra.sweeper.params`` or ``uncertainties``)."""
+    try:
+        hydra = yaml.load((sweep_dir / "multirun.yaml").read_text(), Loader=_LOADER)["hydra"]
+        sweeper = hydra.get("sweeper") or {}
+        params = sweeper.get("params") or sweeper.get("uncertainties") or {}
+    except Exception:
+        return []
+    if not isinstance(params, dict) or "method" not in sweeper:  # not a sampling design
+        return []
+    return [str(k) for k in params]
+
+
 def declared_sweep_keys(sweep_dir: Path) -> list[str]:
     """Keys the sweep command swept (``multirun.yaml``: sweep overrides, sweeper params).
 
@@ -100,7 +113,7 @@ def declared_sweep_keys(sweep_dir: Path) -> list[str]:
     except Exception:  # no multirun.yaml (hand-made folder) or a sweeper of another kind
         return []
     keys = [o.key_or_group for o in overrides if o.is_sweep_override()]
-    return list(dict.fromkeys(keys))
+    return list(dict.fromkeys([*keys, *sampled_keys(sweep_dir)]))
 
 
 def sweep_info(sweep_dir: Path) -> dict[str, Any]:
@@ -210,8 +223,9 @@ def collect_runs(sweep_dir: str | os.PathLike) -> pd.DataFrame:
     incomplete), one column per override key (typed), ``error`` (failed runs), ``seed``,
     ``scenario``, ``platforms``, ``regulator``, ``model``, ``ticks``, ``n_users``,
     ``wall_seconds``, ``config_hash``, ``version``, ``final_<column>`` and ``agg_<key>``.
-    ``attrs`` holds ``sweep_dir``, ``overrides`` (the override columns) and ``swept`` (the
-    keys that vary or that the sweep command swept).
+    ``attrs`` holds ``sweep_dir``, ``overrides`` (the override columns), ``swept`` (the
+    keys that vary or that the sweep command swept) and ``sampled`` (those a sampling
+    design drew).
 
     Raises:
         ReportError: The folder is missing or holds no run folders.
@@ -241,7 +255,12 @@ def collect_runs(sweep_dir: str | os.PathLike) -> pd.DataFrame:
     order = ["run_id", "status", *swept, *(k for k in keys if k not in swept), *facts, "error"]
     runs = runs[order + finals + aggs].copy()
     runs["error"] = _strings(runs["error"])  # a string column even with no failures
-    runs.attrs = {"sweep_dir": str(sweep_dir.resolve()), "overrides": keys, "swept": swept}
+    runs.attrs = {
+        "sweep_dir": str(sweep_dir.resolve()),
+        "overrides": keys,
+        "swept": swept,
+        "sampled": [k for k in sampled_keys(sweep_dir) if k in swept],
+    }
     return runs
 
 

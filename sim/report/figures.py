@@ -273,12 +273,15 @@ def heatmap(runs: pd.DataFrame, metric: str, x: str, y: str) -> plt.Figure:
 def ranking_keys(runs: pd.DataFrame) -> list[str]:
     """Default keys to rank: the group keys, less sampled (continuous) ones.
 
-    In a sampling design every run has its own values, so ranking them would rank noise.
+    In a sampling design every run has its own values, so ranking them would rank noise;
+    the keys the design drew are left out however few their values.
     """
+    sampled = set(runs.attrs.get("sampled", ()))
     return [
         k
         for k in group_keys(runs)
-        if k not in numeric_keys(runs, [k]) or runs[k].nunique() <= MAX_LEVELS
+        if k not in sampled
+        and (k not in numeric_keys(runs, [k]) or runs[k].nunique() <= MAX_LEVELS)
     ]
 
 

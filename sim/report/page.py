@@ -10,6 +10,7 @@ import pandas as pd
 from sim import __version__
 from sim.report.discovery import MIN_COVERAGE
 from sim.report.discovery import Discovery as Found
+from sim.report.robust import Robustness
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 1.5em auto; max-width: 1400px;
@@ -61,6 +62,7 @@ class Page:
     ranking_note: str = "No complete runs to rank yet."
     notes: list[str] = field(default_factory=list)
     discoveries: list[Discovery] = field(default_factory=list)
+    robust: Robustness | None = None
 
 
 def _e(text: object) -> str:
@@ -154,6 +156,36 @@ def _discovery(section: Discovery) -> str:
     return "\n".join(parts)
 
 
+def _robust(page: Page) -> str:
+    """Robust policies: regret and satisficing across the sampled worlds."""
+    found = page.robust
+    assert found is not None
+    outcomes = ", ".join(
+        f"<code>{_e(c.removeprefix('final_'))}</code> ({'higher' if d == 'max' else 'lower'} "
+        "is better)"
+        for c, d in found.outcomes
+    )
+    parts = [
+        "<h2>Robust policies</h2>",
+        f"<p>Each policy ran in the same {found.worlds} sampled worlds (design rows, with the "
+        f"same seeds); its outcome in a world is its mean over the seeds. Outcomes: {outcomes}. "
+        "A policy's <b>regret</b> in a world is its shortfall from the best policy there "
+        "(0 for the best); a robust policy keeps its largest regret small.",
+    ]
+    if found.thresholds:
+        joined = " and ".join(f"<code>{_e(t)}</code>" for t in found.thresholds)
+        parts.append(
+            f" The <b>satisficing share</b> is the share of worlds where it meets {joined}."
+        )
+    parts.append(
+        " Also in <code>robust.csv</code>; each policy and world in "
+        "<code>robust_worlds.csv</code>.</p>"
+    )
+    parts.append(f'<div class="scroll">{table_html(found.table)}</div>')
+    parts.append(_figures(page, "robust"))
+    return "\n".join(parts)
+
+
 def render(page: Page) -> str:
     """The whole page."""
     now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
@@ -227,6 +259,8 @@ def render(page: Page) -> str:
             calibration,
         ]
     parts += [_discovery(d) for d in page.discoveries]
+    if page.robust is not None:
+        parts.append(_robust(page))
     sensitivity = _figures(page, "sensitivity")
     if page.sensitivity is not None or sensitivity:
         parts.append("<h2>Sensitivity</h2>")
