@@ -276,6 +276,16 @@ class RegulatorConfig:
         0.05, "complaints / users at which response saturates", lo=1e-6, open_lo=False
     )
     education_rate: float = _p(0.0005, doc="literacy gain toward 1 per tick")
+    # What supervision costs (supervision_cost), in inspections: a unit convention for
+    # comparing regimes, not a calibrated budget.
+    monitoring_cost: float = _pos(
+        0.05, "cost of RegTech early warning per open licensee a week, at full strength",
+        lo=0.0, open_lo=False,
+    )  # fmt: skip
+    education_cost: float = _pos(
+        1.0, "cost of education per user brought all the way to full literacy", lo=0.0,
+        open_lo=False,
+    )  # fmt: skip
     news_reach: float = _p(0.5, doc="share of users who hear enforcement news")
     rebuttal: bool = True
     rebuttal_delay: int = _count(2, lo=0, doc="ticks before a false rumour is rebutted")

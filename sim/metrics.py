@@ -299,6 +299,12 @@ def inspections(s: State) -> float:
     return sum(r.inspections for r in s.regulators)
 
 
+@metric("supervision_cost")
+def supervision_cost(s: State) -> float:
+    """What supervision has cost so far, in inspections (every regulator's)."""
+    return sum(r.supervision_cost for r in s.regulators)
+
+
 @metric("user_losses_cum")
 def user_losses_cum(s: State) -> float:
     """Money users have lost in collapses and wind-downs so far."""

@@ -178,6 +178,8 @@ class TrustModel(mesa.Model):
                 market, served, self.regulators, cfg.scenario.cross_border.joint_inspections,
                 self.resolver, rngs["jurisdictions"],
             )  # fmt: skip
+        for regulator in self.regulators:  # 5: what the tick's supervision cost
+            regulator.account()
         information.inform(  # 6 and 7: evidence, learned as it is gathered; 8's tally
             pop,
             market,

@@ -77,9 +77,11 @@ ConfigStore.instance().store(
 class CalibrateSweeper(LaunchingSweeper):
     """Minimise the distance to a record over the free parameters, with replicates."""
 
+    options_class: type = CalibrateSweeperConf
+
     def __init__(self, **options: Any) -> None:
         super().__init__()
-        self.options = CalibrateSweeperConf(**{k: _plain(v) for k, v in options.items()})
+        self.options = self.options_class(**{k: _plain(v) for k, v in options.items()})
 
     # -- checks ----------------------------------------------------------------------------
 
@@ -94,8 +96,9 @@ class CalibrateSweeper(LaunchingSweeper):
                 raise ConfigError(f"hydra.sweeper.{name}", value, f"a whole number >= {lo}")
         if not isinstance(o.seed_base, int) or o.seed_base < 0:
             raise ConfigError("hydra.sweeper.seed_base", o.seed_base, "a whole number >= 0")
-        if o.sampler not in SAMPLERS:
-            raise ConfigError("hydra.sweeper.sampler", o.sampler, "one of " + ", ".join(SAMPLERS))
+        if o.sampler not in self.samplers:
+            allowed = "one of " + ", ".join(self.samplers)
+            raise ConfigError("hydra.sweeper.sampler", o.sampler, allowed)
         if not (isinstance(o.near, int | float) and math.isfinite(o.near) and o.near >= 0):
             raise ConfigError("hydra.sweeper.near", o.near, "a number >= 0")
         params = resolve_params(o.params)
@@ -279,11 +282,11 @@ class CalibrateSweeper(LaunchingSweeper):
         states = optuna.trial.TrialState
         running = [t for t in study.trials if t.state == states.RUNNING]
         if running:
-            log.info(f"calibrate: resuming {len(running)} trial(s) a killed run left running")
+            log.info(f"{self.name}: resuming {len(running)} trial(s) a killed run left running")
             self._evaluate(study, running, base, sweep_dir)
         log.info(
-            f"calibrate: {o.n_trials} trials x {o.replicates} replicates, {o.sampler} sampler; "
-            f"study in {sweep_dir}"
+            f"{self.name}: {o.n_trials} trials x {o.replicates} replicates, {o.sampler} "
+            f"sampler; study in {sweep_dir}"
         )
         while True:
             finished = [t for t in study.trials if t.state.is_finished()]
@@ -293,13 +296,18 @@ class CalibrateSweeper(LaunchingSweeper):
             trials = [study.ask(space) for _ in range(min(o.batch, left))]
             self._evaluate(study, trials, base, sweep_dir)
             self._write(study, params, sweep_dir)
-            best = _best(study)
-            log.info(
-                f"calibrate: {len(finished) + len(trials)}/{o.n_trials} trials; best "
-                + (f"#{best.number} distance {best.value:.4g}" if best else "none yet")
-            )
+            log.info(f"{self.name}: {len(finished) + len(trials)}/{o.n_trials} trials; "
+                     + self._progress(study))  # fmt: skip
         self._write(study, params, sweep_dir, final=True)
         return []
+
+    name = "calibrate"
+    samplers = SAMPLERS
+
+    def _progress(self, study: Any) -> str:
+        """What the log says of the study after a batch."""
+        best = _best(study)
+        return "best " + (f"#{best.number} distance {best.value:.4g}" if best else "none yet")
 
     def _write(self, study: Any, params: list[Any], sweep_dir: Path, final: bool = False) -> None:
         from sim.report.calibration import write_results

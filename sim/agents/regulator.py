@@ -27,6 +27,7 @@ class Regulator(mesa.Agent):
         policy: The live policy.
         enforced: Platforms penalised or shut for fraud this tick (enforcement news).
         inspections: Inspections this tick.
+        supervision_cost: What supervision has cost so far, in inspections (:meth:`account`).
         detected_total: Violations detected so far.
         violation_average: Smoothed violation rate (the adaptive regime's signal).
         tightening: The adaptive multiplier (1 = none).
@@ -49,6 +50,9 @@ class Regulator(mesa.Agent):
         self.registers = registers
         self.enforced: list[int] = []
         self.inspections = 0
+        self.supervision_cost = 0.0
+        self._monitored = 0  # open licensees this tick (early warning watches each)
+        self._taught = 0.0  # literacy education added this tick, over the users reached
         self.detected_total = 0
         self.violation_average = 0.0
         self.tightening = 1.0
@@ -120,6 +124,7 @@ class Regulator(mesa.Agent):
         own = None if self.jurisdiction is None else market.jurisdiction == self.jurisdiction
         self._adapt(market, own)
         open_platforms = np.flatnonzero(market.is_open if own is None else market.is_open & own)
+        self._monitored = open_platforms.size
         order = open_platforms[rng.permutation(open_platforms.size)]
         u = rng.random((order.size, 6))
         self._early_warning(market, order, u[:, 0], platforms.liquidity_stress, resolver)
@@ -158,11 +163,34 @@ class Regulator(mesa.Agent):
             resolver.wind_down(
                 int(j), orderly=True, reason="repeated_violations", going_concern=bool(solvent)
             )
+        self._taught = 0.0
         if policy.education_rate > 0:
             residents = (
                 None if self.jurisdiction is None else population.jurisdiction == self.jurisdiction
             )
+            # Education moves literacy a share rate of the way to 1: it adds rate x (1 - l).
+            taught = population.literacy if residents is None else population.literacy[residents]
+            gap = taught.size - float(taught.sum(dtype=np.float64))
+            self._taught = policy.education_rate * gap
             population.educate(policy.education_rate, residents)
+
+    def account(self) -> float:
+        """Add this tick's cost of supervision to ``supervision_cost``; return the tick's.
+
+        One per inspection (its own and joint ones), ``monitoring_cost`` x
+        ``early_warning`` per open licensee watched by RegTech, and ``education_cost`` per
+        unit of literacy education added. Fines cost the regulator nothing: Becker's (1968)
+        reason to deter with large fines rather than frequent inspections. Called after
+        every inspection of the tick (step 5).
+        """
+        policy = self.policy
+        cost = (
+            self.inspections
+            + policy.monitoring_cost * policy.early_warning * self._monitored
+            + policy.education_cost * self._taught
+        )
+        self.supervision_cost += cost
+        return cost
 
     def inspect_jointly(
         self,

@@ -48,6 +48,7 @@ OWN_FILES = (
     "calibration.png",
     "discover_*",
     "robust*",
+    "pareto.png",
 )
 # Indicators of jurisdictions.parquet drawn side by side, when runs have several.
 JURISDICTION_INDICATORS = (
@@ -233,6 +234,26 @@ def _robust(
     return {"robust.csv", "robust_worlds.csv"}
 
 
+def _pareto(sweep_dir: Path, out: Path, page: html_page.Page) -> None:
+    """A multi-objective search's Pareto front (table and figure), if the folder holds one."""
+    from sim.report import pareto
+
+    found = pareto.read_results(sweep_dir)
+    if found is None:
+        return
+    trials, objectives = found
+    front = trials[trials["pareto"]].drop(columns=["pareto", "state"])
+    page.pareto = front.sort_values(next(iter(objectives))).reset_index(drop=True)
+    page.pareto.attrs = {
+        "objectives": objectives,
+        "trials": int((trials.state == "complete").sum()),
+    }
+    if len(front):
+        caption = "Pareto front of the search: every pair of objectives (red: non-dominated)"
+        fig = pareto.pareto_figure(trials, objectives)
+        page.figures.append(html_page.Figure("pareto", caption, _png(out, "pareto.png", fig)))
+
+
 def _calibration(sweep_dir: Path, out: Path, page: html_page.Page) -> None:
     """A calibration's fan chart of the near-optimal runs against the record, if any."""
     result = read_json(sweep_dir / CALIBRATION)
@@ -340,6 +361,7 @@ def write_report(
         _ranking(runs, metric, rank_by, ascending, out, page)
     _jurisdictions(sweep_dir, runs, by, out, page, max_panels)
     _calibration(sweep_dir, out, page)
+    _pareto(sweep_dir, out, page)
     discovered = _discover(runs, discover, out, page) if len(complete) else set()
     discovered |= _robust(runs, robust, satisfice, out, page) if len(complete) else set()
     failure = None

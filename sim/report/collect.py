@@ -86,14 +86,18 @@ def read_overrides(folder: Path) -> dict[str, Any]:
 
 
 def sampled_keys(sweep_dir: Path) -> list[str]:
-    """Keys a sampling design drew (``hydra.sweeper.params`` or ``uncertainties``)."""
+    """Keys a design or a search drew (``hydra.sweeper.params`` or ``uncertainties``).
+
+    Those of trustsim's sweepers (a SALib design, a calibration, a Pareto search), whose
+    params are ranges ``[lo, hi]`` drawn per run, not lists of values.
+    """
     try:
         hydra = yaml.load((sweep_dir / "multirun.yaml").read_text(), Loader=_LOADER)["hydra"]
         sweeper = hydra.get("sweeper") or {}
         params = sweeper.get("params") or sweeper.get("uncertainties") or {}
     except Exception:
         return []
-    if not isinstance(params, dict) or "method" not in sweeper:  # not a sampling design
+    if not isinstance(params, dict) or "trustsim_sweepers" not in str(sweeper.get("_target_")):
         return []
     return [str(k) for k in params]
 

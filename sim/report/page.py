@@ -63,6 +63,7 @@ class Page:
     notes: list[str] = field(default_factory=list)
     discoveries: list[Discovery] = field(default_factory=list)
     robust: Robustness | None = None
+    pareto: pd.DataFrame | None = None
 
 
 def _e(text: object) -> str:
@@ -261,6 +262,22 @@ def render(page: Page) -> str:
     parts += [_discovery(d) for d in page.discoveries]
     if page.robust is not None:
         parts.append(_robust(page))
+    if page.pareto is not None:
+        objectives = page.pareto.attrs.get("objectives", {})
+        named = ", ".join(
+            f"<code>{_e(k)}</code> ({'higher' if v == 'maximize' else 'lower'} is better)"
+            for k, v in objectives.items()
+        )
+        parts += [
+            "<h2>Pareto front</h2>",
+            f"<p>{len(page.pareto)} of the search's {page.pareto.attrs.get('trials', 0)} complete "
+            f"trials are on the front: no other trial is as good in every objective ({named}) "
+            "and better in one. Each objective is a trial's mean over its replicates (the same "
+            "seeds for every trial), with its standard error. Also in <code>pareto.csv</code> "
+            "in the sweep folder; every trial in <code>trials.parquet</code>.</p>",
+            f'<div class="scroll">{table_html(page.pareto)}</div>',
+            _figures(page, "pareto"),
+        ]
     sensitivity = _figures(page, "sensitivity")
     if page.sensitivity is not None or sensitivity:
         parts.append("<h2>Sensitivity</h2>")
