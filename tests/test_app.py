@@ -47,6 +47,8 @@ from sim.app.indicators import (
     nice_top,
     scheduled_events,
 )
+from sim.app.compare_view import CompareChart
+from sim.app.factory import PAGE_PARAMS, other_world
 from sim.app.jurisdiction_view import JurisdictionChart, jurisdiction_series
 from sim.app.live import LiveChart
 from sim.app.network_view import (
@@ -405,6 +407,88 @@ def test_the_page_shows_jurisdictions_side_by_side_only_when_there_are_several()
     assert "licensed in" not in platform_frame(one).columns
 
 
+# --- two worlds side by side -----------------------------------------------------------
+
+
+def test_the_second_world_differs_in_the_compared_choice_only():
+    params = {"n_users": "300", "compare": "regulator regime", "compare_value": "laissez_faire"}
+    second = other_world(params)
+    assert second["regulator"] == "laissez_faire" and second["compare"] == "nothing"
+    first_cfg, second_cfg = page_config(**params), page_config(**second)
+    assert first_cfg.regulator.regime == "rules_based"
+    assert second_cfg.regulator.regime == "laissez_faire"
+    assert second_cfg.seed == first_cfg.seed and second_cfg.population == first_cfg.population
+    flipped = other_world({"compare": "the rumour"})
+    assert flipped["rumour"] is True
+    assert other_world({"compare": "nothing"}) is None
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"compare": "penalty"}, "world B: invalid config value compare_value='': allowed the"),
+        (
+            {"compare": "regulator regime", "compare_value": "rules_based"},
+            "allowed another regulator regime than the first world's",
+        ),
+        (
+            {"compare": "penalty", "compare_value": "7"},
+            "world B: invalid config value regulator.pen",
+        ),
+        (
+            {"compare": "regulator regime", "compare_value": "lax"},
+            "world B: invalid config value regulator='lax'",
+        ),
+    ],
+)
+def test_a_bad_second_world_is_refused_with_the_key(params, message):
+    model = small(**params)
+    assert model.refusal is not None and message in model.refusal, model.refusal
+    assert model.other is None
+
+
+def test_two_worlds_step_together_and_world_a_is_the_world_alone():
+    both = small(compare="regulator regime", compare_value="laissez_faire", rumour=True)
+    alone = small(rumour=True)
+    for _ in range(RUMOUR_TICK + 5):
+        both.step()
+        alone.step()
+    assert both.other.tick == both.tick == RUMOUR_TICK + 5
+    assert both.timeseries().equals(alone.timeseries())
+    a, b = both.timeseries(), both.other.timeseries()
+    assert not a["user_losses_cum"].equals(b["user_losses_cum"])
+    chart = CompareChart(both)
+    chart.update(both)
+    for column, frame in (("trust_mean", a), ("trust_mean@B", b)):
+        np.testing.assert_array_equal(
+            chart.lines[column].get_ydata(), frame[column.split("@")[0]].to_numpy()
+        )
+    assert chart.lines["trust_mean@B"].get_linestyle() == "--"
+    _, rc = solara.render(Views(both), handle_error=False)
+    assert len(rc.find(ipywidgets.Image).widgets) == 3  # both worlds' indicators, two networks
+    text = overview_html(both)
+    assert "the same but for regulator regime" in text and "laissez_faire" in text
+
+
+def test_the_page_says_what_its_controls_do_in_plain_words():
+    _, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+    labels = {w.label for w in rc.find(v.Slider).widgets} | {
+        w.label for w in rc.find(v.TextField).widgets
+    }
+    assert "Pause, ms" in labels and "Weeks a step" in labels
+    for generic in ("Play Interval (ms)", "Render Interval (steps)", "Use Threads"):
+        assert not rc.find(v.Checkbox, label=generic).widgets
+        assert generic not in labels
+    for p in PAGE_PARAMS:  # a label the sidebar's field shows whole
+        assert len(p.label) <= 40, p.label
+
+
+def test_a_description_shows_code_not_backticks():
+    model = small(scenario_name="rumour_rebutted")
+    text = overview_html(model)
+    assert "<code>rumour</code>" in text and "`" not in text
+
+
 def _pixels(png: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
 
@@ -668,6 +752,63 @@ def test_jurisdictions_side_by_side_in_a_browser(app_url):
             assert side.screenshot() != first, "the jurisdictions' chart did not change"
             expect(page.locator(".trustsim-platforms")).to_contain_text("licensed in")
             page.screenshot(path=str(_artifact("app_jurisdictions.png")), full_page=True)
+            assert not errors, errors
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+def test_two_worlds_in_a_browser_fit_a_1400_pixel_window(app_url):
+    """The comparison a teacher sets up: one choice differs; the page stays in the window."""
+    url, _ = app_url
+    from playwright import sync_api
+
+    expect = sync_api.expect
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.set_default_timeout(30_000)
+            errors: list[str] = []
+            page.on("pageerror", lambda err: errors.append(str(err)))
+            page.goto(url)
+            expect(page.locator(".trustsim-week")).to_have_text("Week 0 of 260", timeout=60_000)
+            for generic in ("Play Interval", "Render Interval", "Use Threads"):
+                expect(page.get_by_text(generic)).to_have_count(0)
+            # Every field's label is shown whole (none is cut off by the sidebar).
+            cut = page.evaluate(
+                "() => [...document.querySelectorAll('.v-navigation-drawer label')]"
+                ".filter(l => l.scrollWidth > l.clientWidth + 1).map(l => l.innerText)"
+            )
+            assert not cut, cut
+            page.locator(".v-select").filter(has_text="Compare with").locator(".v-field").click()
+            page.locator(".v-overlay--active .v-list-item").filter(
+                has_text=re.compile(r"^\s*regulator regime\s*$")
+            ).click()
+            value = page.get_by_label(model_params()["compare_value"]["label"])
+            value.fill("laissez_faire")
+            value.press("Enter")
+            page.get_by_role("button", name="Reset").click()
+            overview = page.locator(".trustsim-overview")
+            expect(overview).to_contain_text("Two worlds, the same but for regulator regime")
+            chart = page.locator(".trustsim-compare img")
+            expect(chart).to_be_visible()
+            expect(page.locator(".trustsim-network-b img")).to_be_visible()
+            first = chart.screenshot()
+            page.get_by_role("button", name="▶").click()
+            deadline = time.monotonic() + 30
+            while _week(page) < 30 and time.monotonic() < deadline:
+                time.sleep(0.5)
+            page.get_by_role("button", name="❚❚").click()
+            _settled_week(page)
+            assert chart.screenshot() != first, "the two worlds' chart did not change"
+            expect(page.locator(".trustsim-platforms-b")).to_contain_text("mean trust")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 1400, f"the page is {width} px wide in a 1400 px window"
+            page.screenshot(path=str(_artifact("app_two_worlds.png")), full_page=True)
             assert not errors, errors
         finally:
             browser.close()

@@ -91,32 +91,48 @@ PAGE_PARAMS = (
         "population.n_users",
         whole=True,
     ),
-    PageParam(
-        "penalty",
-        "InputText",
-        "",
-        "Penalty, share of liabilities 0-1 (blank: regime's)",
-        "regulator.penalty",
-    ),
+    PageParam("penalty", "InputText", "", "Penalty 0-1 (blank: regime's)", "regulator.penalty"),
     PageParam(
         "disclosure_mandate",
         "InputText",
         "",
-        "Disclosure mandate 0-1 (blank: regime's)",
+        "Disclosure floor 0-1 (blank: regime's)",
         "regulator.disclosure_mandate",
     ),
     PageParam(
         "education_rate",
         "InputText",
         "",
-        "Education rate per week 0-1 (blank: regime's)",
+        "Education 0-1 a week (blank: regime's)",
         "regulator.education_rate",
     ),
     PageParam("rumour", "Checkbox", False, f"Rumour in week {RUMOUR_TICK}"),
     PageParam("sandbox", "Checkbox", False, f"Sandbox cohort in week {SANDBOX_TICK}"),
     PageParam("seed", "InputText", "0", "Seed", "seed", whole=True),
+    PageParam(
+        "compare",
+        "Select",
+        "nothing",
+        "Compare with a world that differs in",
+        None,
+        lambda: list(COMPARE_CHOICES),
+    ),
+    PageParam("compare_value", "InputText", "", "... whose value there is"),
 )
 PARAMS_BY_NAME = {p.name: p for p in PAGE_PARAMS}
+# What the second world may differ in, as the page says it -> the control it changes (a
+# switch is flipped; the others take "compare_value").
+COMPARE_CHOICES = {
+    "nothing": None,
+    "scenario": "scenario_name",
+    "regulator regime": "regulator",
+    "platform strategies": "platforms",
+    "penalty": "penalty",
+    "disclosure floor": "disclosure_mandate",
+    "education": "education_rate",
+    "the rumour": "rumour",
+    "the sandbox cohort": "sandbox",
+}
 SWITCH_EVENTS = {"rumour": RUMOUR_EVENT, "sandbox": SANDBOX_EVENT}
 
 
@@ -166,6 +182,8 @@ def page_config(**params: Any) -> Config:
     overrides = []
     for p in PAGE_PARAMS:
         value = values[p.name]
+        if p.key is None and p.widget != "Checkbox":  # the comparison's own controls
+            continue
         if p.widget == "Select":
             allowed = p.options()
             if value not in allowed:  # Hydra would say so too, less plainly
@@ -191,6 +209,43 @@ def page_config(**params: Any) -> Config:
     return validate_run(cfg)
 
 
+def other_world(params: dict[str, Any]) -> dict[str, Any] | None:
+    """The second world's parameters: the same, but for the compared choice (None: none).
+
+    Raises:
+        ConfigError: No value for the compared choice, or the first world's value.
+    """
+    values = _with_defaults(params)
+    choice = values["compare"]
+    if choice not in COMPARE_CHOICES:
+        raise ConfigError("compare", choice, "one of " + ", ".join(COMPARE_CHOICES))
+    name = COMPARE_CHOICES[choice]
+    if name is None:
+        return None
+    other = {**values, "compare": "nothing", "compare_value": ""}
+    spec = PARAMS_BY_NAME[name]
+    if spec.widget == "Checkbox":  # a switch: the other world has it the other way
+        other[name] = not values[name]
+        return other
+    given = str(values["compare_value"]).strip()
+    if not given:
+        what = "one of " + ", ".join(spec.options()) if spec.options else "a number"
+        raise ConfigError("compare_value", given, f"the second world's {choice}: {what}")
+    if given == str(values[name]).strip():
+        raise ConfigError("compare_value", given, f"another {choice} than the first world's")
+    other[name] = given
+    return other
+
+
+def compared_value(params: dict[str, Any], choice: str) -> str:
+    """How a world's parameters set ``choice`` (a key of :data:`COMPARE_CHOICES`), in words."""
+    spec = PARAMS_BY_NAME[COMPARE_CHOICES[choice]]
+    value = _with_defaults(params)[spec.name]
+    if spec.widget == "Checkbox":
+        return "on" if value else "off"
+    return str(value).strip() or "the regime's"
+
+
 def build_model(**params: Any) -> TrustModel:
     """A :class:`TrustModel` from the page's parameters; raises :class:`ConfigError`."""
     return TrustModel(page_config(**params))
@@ -201,30 +256,52 @@ class ClassroomModel(TrustModel):
 
     Its keywords are :data:`PAGE_PARAMS` (the signature says so, for SolaraViz).
 
+    With ``compare`` set, it also builds the second world, ``other``: the same parameters
+    and seed but for the compared choice, stepped with it week by week.
+
     Attributes:
         refusal: ``None`` when built; else the :class:`ConfigError` message, and the
             model is an empty :class:`mesa.Model` that does not step.
         params: The keywords it was called with.
+        other: The second world (a :class:`~sim.model.TrustModel`), or ``None``.
     """
 
     def __init__(self, **params: Any):
         self.params = _with_defaults(params)
         self.refusal: str | None = None
+        self.other: TrustModel | None = None
+        world = "A"
         try:
             cfg = page_config(**self.params)
+            world = "B"
+            second = other_world(self.params)
+            other_cfg = page_config(**second) if second is not None else None
         except ConfigError as err:
-            self.refusal = str(err)
+            comparing = self.params["compare"] != "nothing"
+            self.refusal = f"world {world}: {err}" if comparing else str(err)
+            mesa.Model.__init__(self, rng=0)
+            self.running = False
+            return
+        if other_cfg is not None and other_cfg.ticks != cfg.ticks:
+            self.refusal = str(
+                ConfigError("compare_value", self.params["compare_value"],
+                            f"a world of the same length ({cfg.ticks} weeks)")
+            )  # fmt: skip
             mesa.Model.__init__(self, rng=0)
             self.running = False
             return
         super().__init__(cfg)
+        if other_cfg is not None:
+            self.other = TrustModel(other_cfg)
 
     def step(self) -> None:
-        """One week; a refused model does nothing, and the run stops at the horizon."""
+        """One week of each world; a refused model does nothing; both stop at the horizon."""
         if self.refusal is not None or self.tick >= self.cfg.ticks:
             self.running = False
             return
         super().step()
+        if self.other is not None:
+            self.other.step()
         if self.tick >= self.cfg.ticks:
             self.running = False
 

@@ -91,7 +91,7 @@ def indicator_series(model: "TrustModel") -> pd.DataFrame:
     redraw while a step is being recorded does not fail.
     """
     data = model.datacollector.model_vars
-    columns = ["tick"] + [col for _, _, lines, _ in PANELS for col, _, _ in lines]
+    columns = ["tick"] + [col for _, _, lines, _ in PANELS for col, *_ in lines]
     length = min(len(data[col]) for col in columns)
     return pd.DataFrame({col: list(data[col][:length]) for col in columns})
 
@@ -114,6 +114,7 @@ class IndicatorChart:
 
     title = "Indicators"
     one_legend = False  # a legend on every panel with several lines, or on the first only
+    legend_size = 10
 
     def __init__(self, model: "TrustModel", figsize=(5.6, 4.6)):
         self.panels = self.make_panels(model)
@@ -128,10 +129,11 @@ class IndicatorChart:
         self.event_lines: list[list[Line2D]] = [[] for _ in self.events]
         self.event_texts = []
         for ax, (title, ylabel, lines, ylim) in zip(self.axes, self.panels, strict=True):
-            for column, label, colour in lines:
+            for column, label, colour, *style in lines:  # an optional 4th: the line style
                 (self.lines[column],) = ax.plot(
-                    [], [], color=colour, lw=2.2, label=label, marker="o", ms=5, markevery=[]
-                )
+                    [], [], color=colour, lw=2.2, label=label, marker="o", ms=5, markevery=[],
+                    ls=style[0] if style else "-",
+                )  # fmt: skip
             for i, (tick, _) in enumerate(self.events):
                 self.event_lines[i].append(ax.axvline(tick, lw=1.0))
             ax.set_title(title, fontsize=12, loc="left", fontweight="bold")
@@ -141,7 +143,7 @@ class IndicatorChart:
             ax.grid(alpha=0.3)
             ax.tick_params(labelsize=10)
             if len(lines) > 1 and (ax is self.axes[0] or not self.one_legend):
-                ax.legend(fontsize=10, loc="lower right")
+                ax.legend(fontsize=self.legend_size, loc="lower right", handlelength=3)
         self.axes[3].yaxis.set_major_formatter(EngFormatter())
         self.axes[1].yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
         for ax in self.axes[2:]:
@@ -174,7 +176,7 @@ class IndicatorChart:
             line.set_markevery([len(series) - 1] if len(series) else [])  # a dot at "now"
         for ax, (_, _, lines, ylim) in zip(self.axes, self.panels, strict=True):
             if not isinstance(ylim, tuple):
-                peak = max(float(np.nanmax(series[c].to_numpy(), initial=0.0)) for c, _, _ in lines)
+                peak = max(float(np.nanmax(series[c].to_numpy(), initial=0.0)) for c, *_ in lines)
                 top = nice_top(max(peak * 1.1, ylim))
                 if ax.get_ylim()[1] != top:
                     ax.set_ylim(0.0, top)

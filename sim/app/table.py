@@ -16,7 +16,8 @@ TABLE_STYLE = """
 .trustsim-table {border-collapse: collapse; font-size: 13px; width: 100%;}
 .trustsim-table th, .trustsim-table td {padding: 2px 8px; text-align: right;
   border-bottom: 1px solid #e0e0e0; white-space: nowrap;}
-.trustsim-table th {position: sticky; top: 0; background: #f5f5f5; z-index: 1;}
+.trustsim-table th {position: sticky; top: 0; background: #f5f5f5; z-index: 1;
+  white-space: normal;}
 .trustsim-table td.text, .trustsim-table th.text {text-align: left;}
 .trustsim-table tr.closed td {color: #9e9e9e;}
 .trustsim-table tr td.collapsed {color: #c62828; font-weight: bold;}
@@ -83,7 +84,7 @@ def platform_table_html(model: "TrustModel") -> str:
         tds = "".join(_cell(c, v) for c, v in cells.items())
         body.append(f'<tr class="{"closed" if closed else "open"}">{tds}</tr>')
     return (
-        f'{TABLE_STYLE}<div style="max-height: 420px; overflow: auto">'
+        f'{TABLE_STYLE}<div style="max-height: 420px; max-width: 100%; overflow: auto">'
         f'<table class="trustsim-table"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div>"
     )
