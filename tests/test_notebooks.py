@@ -38,6 +38,7 @@ def test_notebooks_present():
         "05_sweep_report.ipynb",
         "06_p2p_rise_and_fall.ipynb",
         "07_jurisdictions.ipynb",
+        "08_two_worlds.ipynb",
     } <= names
 
 
