@@ -77,8 +77,12 @@ def _run(cfg: DictConfig) -> float | None:
         print(f"trustsim: ishigami = {summary['final']['ishigami']:.6g}; outputs in {out}")
         return None
     final = summary["final"]
+    what = f"{config.scenario.name} seed={config.seed}"
+    if sweeping:  # which job: the other values it was given (not where its files go)
+        skip = ("output.", "hydra.", "seed=", "scenario=")
+        what = " ".join([what, *(o for o in hydra_cfg.overrides.task if not o.startswith(skip))])
     print(
-        f"trustsim: {config.scenario.name} seed={config.seed}: {config.ticks} ticks in "
+        f"trustsim: {what}: {config.ticks} ticks in "
         f"{summary['wall_seconds']:.1f}s; final trust_mean={final['trust_mean']:.3f}, "
         f"platforms_active={final['platforms_active']:.0f}\n"
         f"trustsim: outputs written to {out}"

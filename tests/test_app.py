@@ -33,12 +33,15 @@ from PIL import Image
 
 from sim.app import ClassroomModel, build_model, main, model_params, page_config
 from sim.app.assets import frontend_packages, missing_packages
+from sim.app.compare_view import CompareChart
 from sim.app.factory import (
     MAX_USERS,
+    PAGE_PARAMS,
     RUMOUR_EVENT,
     RUMOUR_TICK,
     SANDBOX_EVENT,
     SANDBOX_TICK,
+    other_world,
 )
 from sim.app.indicators import (
     IndicatorChart,
@@ -47,8 +50,6 @@ from sim.app.indicators import (
     nice_top,
     scheduled_events,
 )
-from sim.app.compare_view import CompareChart
-from sim.app.factory import PAGE_PARAMS, other_world
 from sim.app.jurisdiction_view import JurisdictionChart, jurisdiction_series
 from sim.app.live import LiveChart
 from sim.app.network_view import (

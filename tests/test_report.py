@@ -239,8 +239,14 @@ def test_ranking_matches_scipy_t_intervals(synth_runs):
         assert row["n"] == n
         assert row["mean"] == pytest.approx(mean, rel=1e-12)
         assert row["ci_half_width"] == pytest.approx(half, rel=1e-12)
-        assert row["ci_low"] == pytest.approx(mean - half, rel=1e-12)
+        # Trust lies in [0, 1]: so does its interval.
+        assert row["ci_low"] == pytest.approx(max(mean - half, 0.0), rel=1e-12)
+        assert row["ci_high"] == pytest.approx(min(mean + half, 1.0), rel=1e-12)
     assert sorted(table["n"]) == [3, 3, 4, 4]  # the failed and the incomplete run
+    assert table.attrs["bounded"] and table.attrs["across"] == "seeds"
+    losses = ranking(synth_runs, "final_user_losses_cum")  # unbounded: the plain interval
+    assert not losses.attrs["bounded"]
+    np.testing.assert_allclose(losses["ci_low"], losses["mean"] - losses["ci_half_width"])
     by_preset = ranking(synth_runs, "final_trust_mean", ["platforms"], ascending=True)
     assert by_preset["platforms"].tolist() == sorted(
         ["balanced", "laggard"], key=lambda p: done[done.platforms == p].final_trust_mean.mean()
@@ -504,7 +510,8 @@ def test_report_of_a_real_sweep(tmp_path, capsys):
     assert runs["status"].tolist() == ["complete"] * 4
     assert swept_keys(runs) == ["seed", "platforms"]
     assert runs["population.n_users"].dtype == np.int64 and runs["output.plot"].dtype == bool
-    assert (runs["n_users"] == 200).all() and (runs["ticks"] == 20).all()
+    assert "n_users" not in runs.columns  # the override column holds it: one column, not two
+    assert (runs["population.n_users"] == 200).all() and (runs["ticks"] == 20).all()
     assert runs["final_tick"].tolist() == [20.0] * 4
     ts = pd.read_parquet(report / "timeseries.parquet")
     assert len(ts) == 4 * 21 and ts.groupby("run_id").size().tolist() == [21] * 4

@@ -151,3 +151,54 @@ def test_ray_launcher_runs_the_sweep(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert len(sweep_state(tmp_path / "sw")["complete"]) == 2
+
+
+def test_each_run_of_a_sweep_says_which_values_it_ran(tmp_path):
+    done = trustsim(
+        "-m",
+        "regulator.penalty=0.01,0.05",
+        "seed=3",
+        *TINY,
+        f"hydra.sweep.dir={tmp_path / 's'}",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if "ticks in" in line]
+    assert len(lines) == 2
+    for penalty, line in zip(("0.01", "0.05"), lines, strict=True):
+        assert line.startswith(f"trustsim: baseline seed=3 regulator.penalty={penalty} ")
+        assert "output.plot" not in line
+
+
+def test_a_submitit_sweep_shows_its_progress_where_it_was_started(tmp_path):
+    """submitit's jobs print into their own logs: the submitting process watches instead."""
+    done = trustsim(
+        "-m",
+        "hydra/launcher=submitit_local",
+        "seed=0,1",
+        *TINY,
+        f"hydra.sweep.dir={tmp_path / 's'}",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "trustsim sweep: 2/2 jobs done" in done.stdout
+
+
+def test_the_watcher_prints_when_the_count_changes(tmp_path, capsys):
+    from sim.output import write_json
+    from sim.sweep import Watcher
+
+    write_json(tmp_path / "sweep.json", {"total": 3, "started": time.time()})
+    watcher = Watcher(tmp_path, every=0.05)
+    for job in range(2):
+        write_json(tmp_path / str(job) / "summary.json", {"status": "complete"})
+        deadline = time.monotonic() + 10
+        while watcher._done != job + 1 and time.monotonic() < deadline:  # it has looked
+            time.sleep(0.01)
+    watcher.stop()
+    lines = [line for line in capsys.readouterr().out.splitlines() if line]
+    # A line each time the count changed (the first look comes after `every`), none twice.
+    assert [line.split(",")[0] for line in lines] == [
+        "trustsim sweep: 1/3 jobs done",
+        "trustsim sweep: 2/3 jobs done",
+    ]

@@ -33,6 +33,7 @@ from sim.report.figures import (
     ranking,
     ranking_figure,
     ranking_keys,
+    replicates_of,
 )
 
 REPORT_DIR = "report"
@@ -172,9 +173,12 @@ def _jurisdictions(
     table = collect_timeseries(sweep_dir, runs, file=JURISDICTIONS)
     if not len(table):
         return
+    across = replicates_of(runs[runs["status"] == "complete"])
     for indicator in (i for i in JURISDICTION_INDICATORS if i in table.columns):
-        fig = fan_chart(table, indicator, [*by, "jurisdiction"], max_panels=max_panels)
-        caption = f"{indicator} by jurisdiction: median and 10-90% band across seeds, per group"
+        fig = fan_chart(
+            table, indicator, [*by, "jurisdiction"], max_panels=max_panels, across=across
+        )
+        caption = f"{indicator} by jurisdiction: median and 10-90% band across {across}, per group"
         name = f"jurisdiction_{_slug(indicator)}.png"
         page.figures.append(html_page.Figure("fan", caption, _png(out, name, fig)))
 
@@ -350,9 +354,10 @@ def write_report(
     )
     if unreadable := timeseries.attrs.get("unreadable"):
         page.notes.append(f"Unreadable timeseries, left out: {', '.join(unreadable)}")
+    across = replicates_of(complete)
     for indicator in indicators:
-        fig = fan_chart(timeseries, indicator, by, max_panels=max_panels)
-        caption = f"{indicator}: median and 10-90% band across seeds, per group"
+        fig = fan_chart(timeseries, indicator, by, max_panels=max_panels, across=across)
+        caption = f"{indicator}: median and 10-90% band across {across}, per group"
         page.figures.append(
             html_page.Figure("fan", caption, _png(out, f"fan_{_slug(indicator)}.png", fig))
         )

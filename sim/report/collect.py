@@ -255,7 +255,9 @@ def collect_runs(sweep_dir: str | os.PathLike) -> pd.DataFrame:
     swept = [k for k in keys if k in declared or runs[k].nunique(dropna=False) > 1]
     finals = [c for c in runs.columns if c.startswith("final_")]
     aggs = [c for c in runs.columns if c.startswith("agg_")]
-    facts = [c for c in (*DESCRIPTIVE, *RUN_FACTS) if c not in keys]
+    # A fact that an override column already holds (n_users is population.n_users).
+    same = {"n_users": "population.n_users"}
+    facts = [c for c in (*DESCRIPTIVE, *RUN_FACTS) if c not in keys and same.get(c) not in keys]
     order = ["run_id", "status", *swept, *(k for k in keys if k not in swept), *facts, "error"]
     runs = runs[order + finals + aggs].copy()
     runs["error"] = _strings(runs["error"])  # a string column even with no failures

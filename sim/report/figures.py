@@ -121,6 +121,25 @@ def _count(frame: pd.DataFrame, keys: Sequence[str]) -> int:
     return len(frame[list(keys)].drop_duplicates()) if keys else 1
 
 
+# Indicators that lie in [0, 1] (shares and trust): their intervals are clipped there.
+UNIT_INTERVAL = frozenset({
+    "trust_mean", "trust_balance_weighted", "trust_p10", "trust_p50", "trust_p90",
+    "institutional_trust_mean", "satisfaction_mean", "invested_share", "retention_rate",
+    "literacy_mean", "violation_rate", "detection_rate", "rumour_reach", "rumour_spreaders",
+    "aware_share", "entrant_fraud_share",
+})  # fmt: skip
+
+
+def replicates_of(runs: pd.DataFrame) -> str:
+    """What the runs of one group differ by: ``seeds``, ``design rows``, both, or ``runs``."""
+    varies = [
+        name
+        for key, name in (("seed", "seeds"), ("sample", "design rows"))
+        if key in runs.columns and runs[key].nunique(dropna=True) > 1
+    ]
+    return " and ".join(varies) or "runs"
+
+
 def fan_chart(
     timeseries: pd.DataFrame,
     indicator: str,
@@ -128,12 +147,14 @@ def fan_chart(
     *,
     band: tuple[float, float] = BAND,
     max_panels: int = MAX_PANELS,
+    across: str = "seeds",
 ) -> plt.Figure:
-    """One panel per group: the median across seeds over ticks and its quantile band.
+    """One panel per group: the median across runs over ticks and its quantile band.
 
     With more than ``max_panels`` groups, panels are the values of the first key and
     the other keys' combinations are coloured lines in each panel (see
-    :func:`fan_layout`).
+    :func:`fan_layout`). ``across`` says what the runs of a group differ by
+    (:func:`replicates_of`).
     """
     panel_by, line_by = fan_layout(timeseries, by, max_panels)
     data = fan_data(timeseries, indicator, [*panel_by, *line_by], band)
@@ -142,7 +163,8 @@ def fan_chart(
     nrows = math.ceil(len(panels) / ncols)
     # Limits and margins set by hand rather than sharex/sharey and constrained layout:
     # both cost O(panels^2) in matplotlib, together most of the time of a 25-panel chart.
-    width, height = min(3.0 * ncols + 1, 20), 2.1 * nrows + 1.1
+    # At least as wide as the title, whatever the number of panels.
+    width, height = max(min(3.0 * ncols + 1, 20), 6.5), 2.1 * nrows + 1.1
     fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=False)
     fig.subplots_adjust(
         left=0.8 / width,
@@ -170,7 +192,7 @@ def fan_chart(
         ax.set_visible(False)
     if line_by:
         axes.flat[0].legend(fontsize=6, loc="best")
-    title = f"{indicator}: median across seeds, {band[0]:.0%}-{band[1]:.0%} band"
+    title = f"{indicator}: median across {across}, {band[0]:.0%}-{band[1]:.0%} band"
     fig.suptitle(title, fontsize=11)
     fig.supxlabel("tick (week)", fontsize=9)
     return fig
@@ -296,7 +318,8 @@ def ranking(
     """Groups ranked by the mean of a final indicator over their complete runs.
 
     The interval is Student's t over runs (seeds): ``mean +- t(1 - a/2, n - 1) * s /
-    sqrt(n)``; NaN for a group with fewer than two values. NaN values (say, trust when
+    sqrt(n)``; NaN for a group with fewer than two values. For an indicator that lies in
+    [0, 1] (:data:`UNIT_INTERVAL`) it is clipped to [0, 1]. NaN values (say, trust when
     no platform is left) are left out and counted apart.
 
     Args:
@@ -312,6 +335,7 @@ def ranking(
     """
     by = group_keys(runs) if by is None else list(by)
     done = runs[runs["status"] == "complete"]
+    bounded = metric.removeprefix("final_") in UNIT_INTERVAL
     rows = []
     for key, part in _groups(done, by):
         values = part[metric].to_numpy(dtype=float)
@@ -329,8 +353,8 @@ def ranking(
                 "n_runs": len(part),
                 "mean": mean,
                 "std": std,
-                "ci_low": mean - half,
-                "ci_high": mean + half,
+                "ci_low": max(mean - half, 0.0) if bounded else mean - half,
+                "ci_high": min(mean + half, 1.0) if bounded else mean + half,
                 "ci_half_width": half,
             }
         )
@@ -340,7 +364,14 @@ def ranking(
     table = table.reset_index(drop=True)
     ranks = pd.Series(np.arange(1, len(table) + 1), dtype="Int64")
     table.insert(0, "rank", ranks.mask(table["mean"].isna()))
-    table.attrs = {"metric": metric, "by": by, "confidence": confidence, "ascending": ascending}
+    table.attrs = {
+        "metric": metric,
+        "by": by,
+        "confidence": confidence,
+        "ascending": ascending,
+        "bounded": bounded,
+        "across": replicates_of(done),
+    }
     return table
 
 
@@ -351,10 +382,12 @@ def ranking_figure(table: pd.DataFrame, max_shown: int = MAX_RANKED_SHOWN) -> pl
     shown = table.head(max_shown)
     fig, ax = plt.subplots(figsize=(8, 0.28 * len(shown) + 1.6), layout="constrained")
     y = np.arange(len(shown))[::-1]
+    low = (shown["mean"] - shown["ci_low"]).fillna(0).clip(lower=0)
+    high = (shown["ci_high"] - shown["mean"]).fillna(0).clip(lower=0)
     ax.errorbar(
         shown["mean"],
         y,
-        xerr=shown["ci_half_width"].fillna(0),
+        xerr=[low.to_numpy(), high.to_numpy()],
         fmt="o",
         color="tab:blue",
         ecolor="tab:gray",
@@ -366,7 +399,9 @@ def ranking_figure(table: pd.DataFrame, max_shown: int = MAX_RANKED_SHOWN) -> pl
         for rank, group, n in zip(shown["rank"], shown["group"], shown["n"], strict=True)
     ]
     ax.set_yticks(y, labels, fontsize=8)
-    ax.set_xlabel(f"{metric}: mean across seeds, {confidence:.0%} t-interval")
+    clipped = ", clipped to [0, 1]" if table.attrs.get("bounded") else ""
+    across = table.attrs.get("across", "seeds")
+    ax.set_xlabel(f"{metric}: mean across {across}, {confidence:.0%} t-interval{clipped}")
     ax.grid(axis="x", alpha=0.3)
     more = f" (top {max_shown} of {len(table)})" if len(table) > max_shown else ""
     ax.set_title(f"Ranking by {metric}{more}", fontsize=10)

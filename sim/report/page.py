@@ -233,8 +233,9 @@ def render(page: Page) -> str:
         parts.append(
             f"<p>Groups ranked by the mean of <code>{_e(attrs.get('metric'))}</code> over "
             f"their complete runs ({order} first), with {attrs.get('confidence', 0.95):.0%} "
-            "Student-t confidence intervals over seeds. Also in <code>ranking.csv</code> "
-            "and <code>ranking.parquet</code>.</p>"
+            f"Student-t confidence intervals over {_e(attrs.get('across', 'seeds'))}"
+            + (" (clipped to [0, 1], where the indicator lies)" if attrs.get("bounded") else "")
+            + ". Also in <code>ranking.csv</code> and <code>ranking.parquet</code>.</p>"
         )
         parts.append(f'<div class="scroll">{table_html(page.ranking)}</div>')
         parts.append(_figures(page, "ranking"))
