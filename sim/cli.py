@@ -184,6 +184,15 @@ def main() -> None:
     started again resumes. Exit status 130 (SIGINT) or 143 (SIGTERM).
     """
     signal.signal(signal.SIGTERM, _on_sigterm)
+    if any(arg in ("--help", "-h") for arg in sys.argv[1:]):  # ours: keys with their ranges
+        from sim.compose import CONF_DIR, preset_names, regime_names, scenario_names
+        from sim.usage import help_text
+
+        experiments = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
+        groups = {"scenario": scenario_names(), "platforms": preset_names(),
+                  "regulator": regime_names(), "+experiment": experiments}  # fmt: skip
+        sys.stdout.write(help_text(groups))
+        return
     for key, folder in _output_folders(sys.argv[1:]):
         problem = _folder_problem(folder)
         if problem:

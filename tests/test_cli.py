@@ -265,7 +265,7 @@ def test_help_lists_the_config_groups(tmp_path):
     result = run_cli(["--help"], tmp_path, command)
     assert result.returncode == 0, describe(result)
     groups = dict(
-        re.findall(r"^(platforms|regulator|scenario): (.+)$", result.stdout, flags=re.MULTILINE)
+        re.findall(r"^  (platforms|regulator|scenario): (.+)$", result.stdout, flags=re.MULTILINE)
     )
     assert set(groups) == {"platforms", "regulator", "scenario"}, result.stdout
     assert "mixed" in groups["platforms"]
@@ -273,6 +273,27 @@ def test_help_lists_the_config_groups(tmp_path):
     assert "rules_based" in groups["regulator"]
     assert "laissez_faire" in groups["regulator"]
     assert "baseline" in groups["scenario"]
+    # Ours, not Hydra's: every key of the schema with its default and range.
+    assert "powered by Hydra" not in result.stdout
+    assert "  regulator.penalty = 0.01  (a number in [0, 1])  fine as a share" in result.stdout
+    assert "  network.kind = watts_strogatz  (one of watts_strogatz, " in result.stdout
+    assert "  scenario.cross_border.tie_share = null  (a number in [0, 1], or null)" in (
+        result.stdout
+    )
+    from omegaconf import OmegaConf
+
+    from sim.config import Config
+
+    def leaves(node, prefix=""):
+        for key, value in node.items():
+            if isinstance(value, dict) and value and key not in ("strategies", "mix"):
+                yield from leaves(value, f"{prefix}{key}.")
+            else:
+                yield f"{prefix}{key}"
+
+    tree = OmegaConf.to_container(OmegaConf.structured(Config))
+    missing = [k for k in leaves(tree) if f"  {k} = " not in result.stdout]
+    assert not missing, missing
 
 
 def test_multirun_writes_one_folder_per_job(tmp_path):

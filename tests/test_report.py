@@ -545,3 +545,25 @@ def test_hostile_sweep_folders_and_options_end_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("trustsim-report: error: cannot write the report")
     assert err.count("\n") == 1
+
+
+def test_a_one_group_fan_chart_shows_its_whole_title(synth_ts):
+    one = synth_ts[synth_ts["platforms"] == synth_ts["platforms"].iloc[0]]
+    fig = fan_chart(one, "institutional_trust_mean", [], across="design rows")
+    fig.canvas.draw()
+    title = fig._suptitle
+    assert title.get_text().startswith("institutional_trust_mean: median across design rows")
+    box = title.get_window_extent()
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width
+
+
+def test_replicates_are_named_by_what_the_runs_differ_in():
+    from sim.report.figures import replicates_of
+
+    seeds = pd.DataFrame({"seed": [0, 1, 0, 1], "sample": [0, 0, 0, 0]})
+    rows = pd.DataFrame({"seed": [0, 0, 0], "sample": [0, 1, 2]})
+    both = pd.DataFrame({"seed": [0, 1], "sample": [0, 1]})
+    assert replicates_of(seeds) == "seeds"
+    assert replicates_of(rows) == "design rows"
+    assert replicates_of(both) == "seeds and design rows"
+    assert replicates_of(pd.DataFrame({"x": [1]})) == "runs"
