@@ -1,14 +1,15 @@
 """The page's parameters and the model they build, validated like the CLI's overrides.
 
-Mesa's SolaraViz builds the model by calling its class with the page's parameters as
-keywords (on Reset). :class:`ClassroomModel` is that class: a :class:`~sim.model.TrustModel`
+Mesa's model controller builds the model by calling its class with the page's parameters
+as keywords (on Reset). :class:`ClassroomModel` is that class: a :class:`~sim.model.TrustModel`
 whose keywords become Hydra overrides for :func:`~sim.compose.compose_config`, so a value
 the CLI would refuse is refused here too, with the same :class:`~sim.config.ConfigError`
 message. A refused model is not built: it keeps the message in ``refusal`` and does not step.
-The page's controls are one table, :data:`PAGE_PARAMS`.
+The page's controls are one table, :data:`PAGE_PARAMS`; ``compare`` adds a second world
+that differs in one of them (:func:`other_world`).
 
-Mesa 3.5 reserves the keyword ``scenario`` for its own ``Scenario`` object (SolaraViz
-replaces a ``scenario`` argument with one on Reset), so the scenario's keyword here is
+Mesa 3.5 reserves the keyword ``scenario`` for its own ``Scenario`` object (its
+controller replaces a ``scenario`` argument with one on Reset), so the scenario's keyword here is
 ``scenario_name``.
 """
 
