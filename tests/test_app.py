@@ -716,46 +716,61 @@ def test_page_in_a_browser(app_url):
     print(f"browser part took {time.monotonic() - started:.1f} s")
 
 
-@pytest.mark.browser
-@pytest.mark.timeout(300)
-def test_jurisdictions_side_by_side_in_a_browser(app_url):
-    url, _ = app_url
+@contextlib.contextmanager
+def _browser_page(url: str, width: int):
+    """A fresh page of the app in headless Chromium, at week 0; its page errors collected."""
     from playwright import sync_api
 
-    expect = sync_api.expect
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
         try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            page = browser.new_page(viewport={"width": width, "height": 1000})
             page.set_default_timeout(30_000)
             errors: list[str] = []
             page.on("pageerror", lambda err: errors.append(str(err)))
             page.goto(url)
-            expect(page.locator(".trustsim-week")).to_have_text("Week 0 of 260", timeout=60_000)
-            expect(page.locator(".trustsim-jurisdictions")).to_have_count(0)
-            page.locator(".v-select").filter(has_text="Scenario").locator(".v-field").click()
-            page.locator(".v-overlay--active .v-list-item").filter(
-                has_text=re.compile(r"^\s*cross_border_arbitrage\s*$")
-            ).click()
-            page.get_by_role("button", name="Reset").click()
-            overview = page.locator(".trustsim-overview")
-            expect(overview).to_contain_text("Scenario cross_border_arbitrage")
-            expect(overview).to_contain_text("Jurisdictions: strict (rules_based")
-            side = page.locator(".trustsim-jurisdictions img")
-            expect(side).to_be_visible()
-            first = side.screenshot()
-            step = page.get_by_role("button", name="Step")
-            for week in (1, 2, 3, 4):
-                step.click()
-                expect(page.locator(".trustsim-week")).to_have_text(f"Week {week} of 260")
-            assert side.screenshot() != first, "the jurisdictions' chart did not change"
-            expect(page.locator(".trustsim-platforms")).to_contain_text("licensed in")
-            page.screenshot(path=str(_artifact("app_jurisdictions.png")), full_page=True)
+            sync_api.expect(page.locator(".trustsim-week")).to_have_text(
+                "Week 0 of 260", timeout=60_000
+            )
+            yield page, errors
             assert not errors, errors
         finally:
             browser.close()
+
+
+def _choose(page, select: str, option: str) -> None:
+    """Pick ``option`` in the sidebar's select labelled ``select``."""
+    page.locator(".v-select").filter(has_text=select).locator(".v-field").click()
+    page.locator(".v-overlay--active .v-list-item").filter(
+        has_text=re.compile(rf"^\s*{re.escape(option)}\s*$")
+    ).click()
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+def test_jurisdictions_side_by_side_in_a_browser(app_url):
+    url, _ = app_url
+    from playwright.sync_api import expect
+
+    with _browser_page(url, 1440) as (page, _):
+        expect(page.locator(".trustsim-jurisdictions")).to_have_count(0)
+        _choose(page, "Scenario", "cross_border_arbitrage")
+        page.get_by_role("button", name="Reset").click()
+        overview = page.locator(".trustsim-overview")
+        expect(overview).to_contain_text("Scenario cross_border_arbitrage")
+        expect(overview).to_contain_text("Jurisdictions: strict (rules_based")
+        side = page.locator(".trustsim-jurisdictions img")
+        expect(side).to_be_visible()
+        first = side.screenshot()
+        step = page.get_by_role("button", name="Step")
+        for week in (1, 2, 3, 4):
+            step.click()
+            expect(page.locator(".trustsim-week")).to_have_text(f"Week {week} of 260")
+        assert side.screenshot() != first, "the jurisdictions' chart did not change"
+        expect(page.locator(".trustsim-platforms")).to_contain_text("licensed in")
+        page.screenshot(path=str(_artifact("app_jurisdictions.png")), full_page=True)
 
 
 @pytest.mark.browser
@@ -763,56 +778,39 @@ def test_jurisdictions_side_by_side_in_a_browser(app_url):
 def test_two_worlds_in_a_browser_fit_a_1400_pixel_window(app_url):
     """The comparison a teacher sets up: one choice differs; the page stays in the window."""
     url, _ = app_url
-    from playwright import sync_api
+    from playwright.sync_api import expect
 
-    expect = sync_api.expect
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+    with _browser_page(url, 1400) as (page, _):
+        for generic in ("Play Interval", "Render Interval", "Use Threads"):
+            expect(page.get_by_text(generic)).to_have_count(0)
+        # Every field's label is shown whole (none is cut off by the sidebar).
+        cut = page.evaluate(
+            "() => [...document.querySelectorAll('.v-navigation-drawer label')]"
+            ".filter(l => l.scrollWidth > l.clientWidth + 1).map(l => l.innerText)"
         )
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.set_default_timeout(30_000)
-            errors: list[str] = []
-            page.on("pageerror", lambda err: errors.append(str(err)))
-            page.goto(url)
-            expect(page.locator(".trustsim-week")).to_have_text("Week 0 of 260", timeout=60_000)
-            for generic in ("Play Interval", "Render Interval", "Use Threads"):
-                expect(page.get_by_text(generic)).to_have_count(0)
-            # Every field's label is shown whole (none is cut off by the sidebar).
-            cut = page.evaluate(
-                "() => [...document.querySelectorAll('.v-navigation-drawer label')]"
-                ".filter(l => l.scrollWidth > l.clientWidth + 1).map(l => l.innerText)"
-            )
-            assert not cut, cut
-            page.locator(".v-select").filter(has_text="Compare with").locator(".v-field").click()
-            page.locator(".v-overlay--active .v-list-item").filter(
-                has_text=re.compile(r"^\s*regulator regime\s*$")
-            ).click()
-            value = page.get_by_label(model_params()["compare_value"]["label"])
-            value.fill("laissez_faire")
-            value.press("Enter")
-            page.get_by_role("button", name="Reset").click()
-            overview = page.locator(".trustsim-overview")
-            expect(overview).to_contain_text("Two worlds, the same but for regulator regime")
-            chart = page.locator(".trustsim-compare img")
-            expect(chart).to_be_visible()
-            expect(page.locator(".trustsim-network-b img")).to_be_visible()
-            first = chart.screenshot()
-            page.get_by_role("button", name="▶").click()
-            deadline = time.monotonic() + 30
-            while _week(page) < 30 and time.monotonic() < deadline:
-                time.sleep(0.5)
-            page.get_by_role("button", name="❚❚").click()
-            _settled_week(page)
-            assert chart.screenshot() != first, "the two worlds' chart did not change"
-            expect(page.locator(".trustsim-platforms-b")).to_contain_text("mean trust")
-            width = page.evaluate("document.documentElement.scrollWidth")
-            assert width <= 1400, f"the page is {width} px wide in a 1400 px window"
-            page.screenshot(path=str(_artifact("app_two_worlds.png")), full_page=True)
-            assert not errors, errors
-        finally:
-            browser.close()
+        assert not cut, cut
+        _choose(page, "Compare with", "regulator regime")
+        value = page.get_by_label(model_params()["compare_value"]["label"])
+        value.fill("laissez_faire")
+        value.press("Enter")
+        page.get_by_role("button", name="Reset").click()
+        overview = page.locator(".trustsim-overview")
+        expect(overview).to_contain_text("Two worlds, the same but for regulator regime")
+        chart = page.locator(".trustsim-compare img")
+        expect(chart).to_be_visible()
+        expect(page.locator(".trustsim-network-b img")).to_be_visible()
+        first = chart.screenshot()
+        page.get_by_role("button", name="▶").click()
+        deadline = time.monotonic() + 30
+        while _week(page) < 30 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        page.get_by_role("button", name="❚❚").click()
+        _settled_week(page)
+        assert chart.screenshot() != first, "the two worlds' chart did not change"
+        expect(page.locator(".trustsim-platforms-b")).to_contain_text("mean trust")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 1400, f"the page is {width} px wide in a 1400 px window"
+        page.screenshot(path=str(_artifact("app_two_worlds.png")), full_page=True)
 
 
 @pytest.mark.parametrize("scenario", ["china_p2p_2013_2020", "china_p2p_early_rules"])

@@ -153,15 +153,12 @@ def test_ray_launcher_runs_the_sweep(tmp_path):
     assert len(sweep_state(tmp_path / "sw")["complete"]) == 2
 
 
+def _tiny_sweep(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    return trustsim("-m", *args, *TINY, f"hydra.sweep.dir={tmp_path / 's'}", cwd=tmp_path)
+
+
 def test_each_run_of_a_sweep_says_which_values_it_ran(tmp_path):
-    done = trustsim(
-        "-m",
-        "regulator.penalty=0.01,0.05",
-        "seed=3",
-        *TINY,
-        f"hydra.sweep.dir={tmp_path / 's'}",
-        cwd=tmp_path,
-    )
+    done = _tiny_sweep(tmp_path, "regulator.penalty=0.01,0.05", "seed=3")
     assert done.returncode == 0, done.stderr
     lines = [line for line in done.stdout.splitlines() if "ticks in" in line]
     assert len(lines) == 2
@@ -172,14 +169,7 @@ def test_each_run_of_a_sweep_says_which_values_it_ran(tmp_path):
 
 def test_a_submitit_sweep_shows_its_progress_where_it_was_started(tmp_path):
     """submitit's jobs print into their own logs: the submitting process watches instead."""
-    done = trustsim(
-        "-m",
-        "hydra/launcher=submitit_local",
-        "seed=0,1",
-        *TINY,
-        f"hydra.sweep.dir={tmp_path / 's'}",
-        cwd=tmp_path,
-    )
+    done = _tiny_sweep(tmp_path, "hydra/launcher=submitit_local", "seed=0,1")
     assert done.returncode == 0, done.stderr
     assert "trustsim sweep: 2/2 jobs done" in done.stdout
 

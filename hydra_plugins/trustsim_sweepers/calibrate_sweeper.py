@@ -151,6 +151,7 @@ class CalibrateSweeper(LaunchingSweeper):
     # -- the study -------------------------------------------------------------------------
 
     def _study(self, sweep_dir: Path, params: list[Any]) -> Any:
+        """The study in its storage (created, or loaded to resume), its sampler set."""
         import optuna
 
         from sim.config import ConfigError
@@ -159,13 +160,17 @@ class CalibrateSweeper(LaunchingSweeper):
         o = self.options
         storage = o.storage or f"sqlite:///{(sweep_dir / STUDY).resolve()}"
         study = optuna.create_study(
-            study_name=o.study_name, storage=storage, direction="minimize", load_if_exists=True
+            study_name=o.study_name,
+            storage=storage,
+            directions=self._directions(),
+            load_if_exists=True,
         )
         space = {
             "params": {p.name: [p.lo, p.hi] for p in params},
             "log": sorted(o.log or []),
             "replicates": o.replicates,
             "seed_base": o.seed_base,
+            **self._space(),
         }
         old = study.user_attrs.get("space")
         if old is None:
@@ -174,20 +179,29 @@ class CalibrateSweeper(LaunchingSweeper):
             raise ConfigError(
                 "hydra.sweep.dir",
                 str(sweep_dir),
-                "a folder of this calibration's search space and replicates; it holds another "
+                f"a folder of this {self.name} search's space and replicates; it holds another "
                 f"({old}); choose a new hydra.sweep.dir, or the same options to resume",
             )
         # A sampler seeded by the trials so far: a resumed study does not repeat its points.
-        seed = o.seed + len(study.trials)
-        if o.sampler == "tpe":
-            study.sampler = optuna.samplers.TPESampler(
-                seed=seed, n_startup_trials=o.n_startup_trials
-            )
-        elif o.sampler == "qmc":
-            study.sampler = optuna.samplers.QMCSampler(seed=o.seed, scramble=True)
-        else:
-            study.sampler = optuna.samplers.RandomSampler(seed=seed)
+        study.sampler = self._sampler(o.seed + len(study.trials))
         return study
+
+    def _directions(self) -> list[str]:
+        return ["minimize"]  # the distance to the record
+
+    def _space(self) -> dict[str, Any]:
+        """What else a resumed study must have been started with."""
+        return {}
+
+    def _sampler(self, seed: int) -> Any:
+        import optuna
+
+        o = self.options
+        if o.sampler == "tpe":
+            return optuna.samplers.TPESampler(seed=seed, n_startup_trials=o.n_startup_trials)
+        if o.sampler == "qmc":
+            return optuna.samplers.QMCSampler(seed=o.seed, scramble=True)
+        return optuna.samplers.RandomSampler(seed=seed)
 
     @staticmethod
     def distributions(params: list[Any], log: Sequence[str]) -> dict[str, Any]:
@@ -216,8 +230,6 @@ class CalibrateSweeper(LaunchingSweeper):
 
     def _evaluate(self, study: Any, trials: list[Any], base: list[str], sweep_dir: Path) -> None:
         """Launch the trials' jobs (consecutive numbers in one launch) and tell the study."""
-        import optuna
-
         assert self.launcher is not None
         reps = self.options.replicates
         groups: list[list[Any]] = []
@@ -231,23 +243,21 @@ class CalibrateSweeper(LaunchingSweeper):
             results = self.launcher.launch(jobs, initial_job_idx=group[0].number * reps)
             for k, trial in enumerate(group):
                 returns = results[k * reps : (k + 1) * reps]
-                values = [_distance(r) for r in returns]
-                ok = [v for v in values if v is not None]
                 number = trial.number
                 folders = [_folder(r, sweep_dir, number * reps + i) for i, r in enumerate(returns)]
-                attrs = {
-                    "distances": values,
-                    "seeds": [self.options.seed_base + r for r in range(reps)],
-                    "folders": folders,
-                    "se": _standard_error(ok),
-                }
-                for key, value in attrs.items():
-                    # Trials a killed run left running are frozen: set through the storage.
-                    study._storage.set_trial_user_attr(trial._trial_id, key, value)
-                if not ok:
-                    study.tell(number, state=optuna.trial.TrialState.FAIL)
-                else:
-                    study.tell(number, sum(ok) / len(ok))
+                self._tell(study, trial, returns, folders, sweep_dir)
+
+    def _tell(
+        self, study: Any, trial: Any, returns: Sequence[JobReturn], folders: list[str], _: Path
+    ) -> None:
+        """Tell the study a trial's value: the mean distance of its replicates."""
+        values = [_distance(r) for r in returns]
+        ok = [v for v in values if v is not None]
+        attrs = {"distances": values, "folders": folders, "se": _standard_error(ok)}
+        _finish(study, trial, self._seeds(len(returns)), attrs, sum(ok) / len(ok) if ok else None)
+
+    def _seeds(self, replicates: int) -> list[int]:
+        return [self.options.seed_base + r for r in range(replicates)]
 
     # -- the sweep -------------------------------------------------------------------------
 
@@ -313,6 +323,19 @@ class CalibrateSweeper(LaunchingSweeper):
         from sim.report.calibration import write_results
 
         write_results(study, params, self.options, sweep_dir, figure=final)
+
+
+def _finish(study: Any, trial: Any, seeds: list[int], attrs: dict[str, Any], value: Any) -> None:
+    """Record a trial's runs (user attributes) and tell the study its value (None: failed)."""
+    import optuna
+
+    for key, item in {"seeds": seeds, **attrs}.items():
+        # Trials a killed run left running are frozen: set through the storage.
+        study._storage.set_trial_user_attr(trial._trial_id, key, item)
+    if value is None:
+        study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+    else:
+        study.tell(trial.number, value)
 
 
 def _distance(ret: JobReturn) -> float | None:

@@ -20,6 +20,7 @@ Why not Hydra's own Optuna sweeper: see ``docs/model.md`` (calibration). See
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,8 @@ from omegaconf import OmegaConf
 
 from hydra_plugins.trustsim_sweepers.calibrate_sweeper import (
     CalibrateSweeper,
-    _folder,
+    CalibrateSweeperConf,
+    _finish,
     _standard_error,
 )
 
@@ -47,24 +49,14 @@ def _default_objectives() -> dict[str, str]:
 
 
 @dataclass
-class ParetoSweeperConf:
+class ParetoSweeperConf(CalibrateSweeperConf):
     """Options of the ``pareto`` sweeper (see ``conf/hydra/sweeper/pareto.yaml``)."""
 
     _target_: str = "hydra_plugins.trustsim_sweepers.pareto_sweeper.ParetoSweeper"
     objectives: Any = None  # {indicator: maximize | minimize}; null: _default_objectives()
-    n_trials: int = 40
     batch: int = 8
-    replicates: int = 3
-    seed_base: int = 0
     sampler: str = "nsga2"
-    seed: int = 0
     population_size: int = 16
-    n_startup_trials: int = 10
-    near: float = 0.0  # unused here (the calibrate sweeper's near-optimal set)
-    params: Any = None
-    log: Any = None
-    fixed: Any = None
-    storage: Any = None
     study_name: str = "pareto"
 
 
@@ -117,88 +109,42 @@ class ParetoSweeper(CalibrateSweeper):
         )
         to_config(OmegaConf.masked_copy(composed, [k for k in composed if k != "hydra"]))
 
-    def _study(self, sweep_dir: Path, params: list[Any]) -> Any:
-        import optuna
+    def _directions(self) -> list[str]:
+        return list(self.options.objectives.values())
 
-        from sim.config import ConfigError
-        from sim.files import STUDY
+    def _space(self) -> dict[str, Any]:
+        return {"objectives": dict(self.options.objectives)}
+
+    def _sampler(self, seed: int) -> Any:
+        import optuna
 
         o = self.options
-        storage = o.storage or f"sqlite:///{(sweep_dir / STUDY).resolve()}"
-        study = optuna.create_study(
-            study_name=o.study_name,
-            storage=storage,
-            directions=list(o.objectives.values()),
-            load_if_exists=True,
-        )
-        space = {
-            "params": {p.name: [p.lo, p.hi] for p in params},
-            "log": sorted(o.log or []),
-            "replicates": o.replicates,
-            "seed_base": o.seed_base,
-            "objectives": dict(o.objectives),
-        }
-        old = study.user_attrs.get("space")
-        if old is None:
-            study.set_user_attr("space", space)
-        elif old != space:
-            raise ConfigError(
-                "hydra.sweep.dir",
-                str(sweep_dir),
-                "a folder of this search's space, objectives and replicates; it holds another "
-                f"({old}); choose a new hydra.sweep.dir, or the same options to resume",
-            )
-        seed = o.seed + len(study.trials)  # a resumed study does not repeat its points
         if o.sampler == "nsga2":
-            study.sampler = optuna.samplers.NSGAIISampler(
-                population_size=o.population_size, seed=seed
-            )
-        elif o.sampler == "tpe":
-            study.sampler = optuna.samplers.TPESampler(
-                seed=seed, n_startup_trials=o.n_startup_trials
-            )
-        else:
-            study.sampler = optuna.samplers.RandomSampler(seed=seed)
-        return study
+            return optuna.samplers.NSGAIISampler(population_size=o.population_size, seed=seed)
+        if o.sampler == "tpe":
+            return optuna.samplers.TPESampler(seed=seed, n_startup_trials=o.n_startup_trials)
+        return optuna.samplers.RandomSampler(seed=seed)
 
-    def _evaluate(self, study: Any, trials: list[Any], base: list[str], sweep_dir: Path) -> None:
-        """Launch the trials' jobs and tell the study each trial's mean objectives."""
-        import optuna
-
-        assert self.launcher is not None
-        reps = self.options.replicates
+    def _tell(
+        self,
+        study: Any,
+        trial: Any,
+        returns: Sequence[JobReturn],
+        folders: list[str],
+        sweep_dir: Path,
+    ) -> None:
+        """Tell the study a trial's values: each objective's mean over its replicates."""
         names = list(self.options.objectives)
-        groups: list[list[Any]] = []
-        for trial in trials:
-            if groups and groups[-1][-1].number + 1 == trial.number:
-                groups[-1].append(trial)
-            else:
-                groups.append([trial])
-        for group in groups:
-            jobs = [job for t in group for job in self.jobs(t.number, t.params, base)]
-            results = self.launcher.launch(jobs, initial_job_idx=group[0].number * reps)
-            for k, trial in enumerate(group):
-                returns = results[k * reps : (k + 1) * reps]
-                number = trial.number
-                folders = [_folder(r, sweep_dir, number * reps + i) for i, r in enumerate(returns)]
-                finals = [
-                    _finals(r, sweep_dir, f, names) for r, f in zip(returns, folders, strict=True)
-                ]
-                ok = [f for f in finals if f is not None]
-                means = [sum(f[n] for f in ok) / len(ok) for n in names] if ok else None
-                attrs = {
-                    "seeds": [self.options.seed_base + r for r in range(reps)],
-                    "folders": folders,
-                    "replicates_ok": len(ok),
-                    **{f"se_{n}": _standard_error([f[n] for f in ok]) for n in names},
-                    **{f"runs_{n}": [None if f is None else f[n] for f in finals] for n in names},
-                }
-                for key, value in attrs.items():
-                    study._storage.set_trial_user_attr(trial._trial_id, key, value)
-                if means is None:
-                    study.tell(number, state=optuna.trial.TrialState.FAIL)
-                else:
-                    study.tell(number, means)
+        finals = [_finals(r, sweep_dir, f, names) for r, f in zip(returns, folders, strict=True)]
+        ok = [f for f in finals if f is not None]
+        attrs = {
+            "folders": folders,
+            "replicates_ok": len(ok),
+            **{f"se_{n}": _standard_error([f[n] for f in ok]) for n in names},
+            **{f"runs_{n}": [None if f is None else f[n] for f in finals] for n in names},
+        }
+        means = [sum(f[n] for f in ok) / len(ok) for n in names] if ok else None
+        _finish(study, trial, self._seeds(len(returns)), attrs, means)
 
     def _progress(self, study: Any) -> str:
         import optuna
