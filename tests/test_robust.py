@@ -166,3 +166,19 @@ def test_write_run_roundtrip_has_policy_column(tmp_path):
     )
     runs = collect_runs(tmp_path)
     assert runs.policy.tolist() == ["strict", "lax"]
+
+
+def test_the_report_groups_a_design_by_policy_not_by_its_levers():
+    from sim.report.collect import without_levers
+    from sim.report.figures import ranking_keys
+
+    runs = _toy()
+    runs["regulator"] = runs["policy"].map({"a": "rules_based", "b": "laissez_faire", "c": "x"})
+    runs["regulator.penalty"] = np.where(runs["policy"] == "a", 0.05, 0.01)  # a and c share it
+    runs["other"] = runs["seed"]  # varies within a policy: kept
+    assert without_levers(runs, ["regulator", "policy", "regulator.penalty", "other"]) == [
+        "policy",
+        "other",
+    ]
+    runs.attrs = {"swept": ["regulator", "policy", "sample", "seed"], "sampled": []}
+    assert ranking_keys(runs) == ["policy"]

@@ -23,6 +23,7 @@ from sim.report.collect import (
     sweep_info,
     swept_keys,
     task_overrides,
+    without_levers,
 )
 from sim.report.figures import (
     DEFAULT_INDICATORS,
@@ -355,8 +356,10 @@ def write_report(
     if unreadable := timeseries.attrs.get("unreadable"):
         page.notes.append(f"Unreadable timeseries, left out: {', '.join(unreadable)}")
     across = replicates_of(complete)
+    # A design's sampled keys vary run by run: the runs they differ in share a panel.
+    fans_by = without_levers(runs, [k for k in by if k not in runs.attrs.get("sampled", ())])
     for indicator in indicators:
-        fig = fan_chart(timeseries, indicator, by, max_panels=max_panels, across=across)
+        fig = fan_chart(timeseries, indicator, fans_by, max_panels=max_panels, across=across)
         caption = f"{indicator}: median and 10-90% band across {across}, per group"
         page.figures.append(
             html_page.Figure("fan", caption, _png(out, f"fan_{_slug(indicator)}.png", fig))
@@ -364,7 +367,7 @@ def write_report(
     if metric is not None and len(complete):
         _heatmaps(runs, metric, by, out, page)
         _ranking(runs, metric, rank_by, ascending, out, page)
-    _jurisdictions(sweep_dir, runs, by, out, page, max_panels)
+    _jurisdictions(sweep_dir, runs, fans_by, out, page, max_panels)
     _calibration(sweep_dir, out, page)
     _pareto(sweep_dir, out, page)
     discovered = _discover(runs, discover, out, page) if len(complete) else set()

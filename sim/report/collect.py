@@ -11,6 +11,7 @@ import functools
 import math
 import os
 import warnings
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -286,6 +287,24 @@ def swept_keys(runs: pd.DataFrame) -> list[str]:
 def group_keys(runs: pd.DataFrame) -> list[str]:
     """Swept keys other than replicate ids: a combination of their values is a group."""
     return [k for k in swept_keys(runs) if k not in REPLICATE_KEYS]
+
+
+def without_levers(runs: pd.DataFrame, keys: Sequence[str]) -> list[str]:
+    """``keys`` less those a deep-uncertainty design's ``policy`` fixes (its levers).
+
+    Each policy sets its levers to one value, so grouping by them as well as by the policy
+    only repeats the policy's name.
+    """
+    keys = list(keys)
+    if "policy" not in keys or "policy" not in runs.columns:
+        return keys
+    fixed = [
+        k
+        for k in keys
+        if k != "policy" and k in runs.columns
+        and runs.groupby("policy", dropna=False)[k].nunique(dropna=False).max() <= 1
+    ]  # fmt: skip
+    return [k for k in keys if k not in fixed]
 
 
 def _read_table(path: Path, columns: list[str] | None) -> pa.Table | Exception:

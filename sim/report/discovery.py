@@ -16,8 +16,9 @@ the swept inputs, with EMA Workbench's analysis package (Kwakkel 2017) on the ru
 * **Feature scoring**: how much each input explains the cases (extra trees, Jaxa-Rozen and
   Kwakkel 2018).
 
-Inputs are the swept keys but the replicate ids (``seed``, ``sample``); a categorical key
-(``regulator=...``) is a category. Everything is seeded, so a report is reproducible.
+Inputs are the swept keys but the replicate ids (``seed``, ``sample``) and a policy's levers
+(the policy stands for them); a categorical key (``regulator=...``) is a category.
+Everything is seeded, so a report is reproducible.
 """
 
 import ast
@@ -30,7 +31,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.report.collect import REPLICATE_KEYS, ReportError, swept_keys
+from sim.report.collect import REPLICATE_KEYS, ReportError, swept_keys, without_levers
 
 MIN_COVERAGE = 0.5  # the chosen PRIM box keeps at least this share of the cases of interest
 MASS_MIN = 0.05  # smallest share of runs in a box (PRIM) or a leaf (CART)
@@ -119,8 +120,11 @@ def condition(expression: str, runs: pd.DataFrame) -> np.ndarray:
 
 
 def discovery_inputs(runs: pd.DataFrame) -> pd.DataFrame:
-    """The swept inputs but replicate ids: numbers as floats, the rest as categories."""
-    keys = [k for k in swept_keys(runs) if k not in REPLICATE_KEYS]
+    """The swept inputs but replicate ids: numbers as floats, the rest as categories.
+
+    In a deep-uncertainty design the policy stands for its levers, which it fixes.
+    """
+    keys = without_levers(runs, [k for k in swept_keys(runs) if k not in REPLICATE_KEYS])
     x = pd.DataFrame(index=runs.index)
     for key in keys:
         column = runs[key]

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.report.collect import group_keys
+from sim.report.collect import group_keys, without_levers
 
 DEFAULT_INDICATORS = (
     "trust_mean",
@@ -296,15 +296,17 @@ def ranking_keys(runs: pd.DataFrame) -> list[str]:
     """Default keys to rank: the group keys, less sampled (continuous) ones.
 
     In a sampling design every run has its own values, so ranking them would rank noise;
-    the keys the design drew are left out however few their values.
+    the keys the design drew are left out however few their values, and so are the levers
+    a policy fixes (:func:`without_levers`).
     """
     sampled = set(runs.attrs.get("sampled", ()))
-    return [
+    keys = [
         k
         for k in group_keys(runs)
         if k not in sampled
         and (k not in numeric_keys(runs, [k]) or runs[k].nunique() <= MAX_LEVELS)
     ]
+    return without_levers(runs, keys)
 
 
 def ranking(
