@@ -192,3 +192,30 @@ def test_the_watcher_prints_when_the_count_changes(tmp_path, capsys):
         "trustsim sweep: 1/3 jobs done",
         "trustsim sweep: 2/3 jobs done",
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "sweeper"),
+    [("robust_regulation", "SALibSweeper"), ("pareto_regulator", "ParetoSweeper")],
+)
+def test_the_policy_studies_compose_with_their_sweepers(name, sweeper):
+    from sim.compose import to_config
+    from sim.designs import resolve_params
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("config", overrides=[f"+experiment={name}"], return_hydra_config=True)
+    options = cfg.hydra.sweeper
+    assert options._target_.endswith(sweeper)
+    params = options.get("uncertainties") or options.get("params")
+    assert len(resolve_params(dict(params))) >= 4  # every key in the schema, in range
+    assert cfg.hydra.sweep.dir == f"multirun/{name}"
+    from omegaconf import OmegaConf
+
+    to_config(OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]))  # a valid task
+    if name == "robust_regulation":
+        assert set(options.policies) == {
+            "rules_based",
+            "laissez_faire",
+            "sandbox_regtech",
+            "adaptive",
+        }
