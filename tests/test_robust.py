@@ -139,6 +139,14 @@ def test_a_design_crosses_policies_worlds_and_seeds_and_the_report_compares_them
         ((UNCERTAIN, POLICIES, "regulator.penalty=0.01"), "is set by hydra.sweeper.policies"),
         ((UNCERTAIN, "hydra.sweeper.policies=[a,b]"), "a mapping {policy name"),
         (
+            (UNCERTAIN, "hydra.sweeper.policies={a:{regulator.penalty:5},b:{regulator.penalty:0}}"),
+            "hydra.sweeper.policies.a.regulator.penalty=5.0: allowed a number in [0.0, 1.0]",
+        ),
+        (
+            (UNCERTAIN, "hydra.sweeper.policies={a:{regulator.penaltyy:0.1},b:{}}"),
+            "Could not override 'regulator.penaltyy'",
+        ),
+        (
             (UNCERTAIN, "hydra.sweeper.params={regulator.penalty:[0,0.1]}", POLICIES),
             "either uncertainties or params",
         ),

@@ -125,6 +125,13 @@ def policy_levers(policies: Any, uncertain: set[str]) -> dict[str, dict[str, Any
     return found
 
 
+def _policy_of(overrides: Sequence[str], design: dict[str, Any]) -> str | None:
+    """The policy a job's overrides name (``policy=NAME``), if the design has policies."""
+    if not design.get("policies"):
+        return None
+    return next((o.split("=", 1)[1] for o in overrides if o.startswith("policy=")), None)
+
+
 def bad_input_errors() -> tuple[type[Exception], ...]:
     """What a sweeper's options and overrides raise when they are bad input (exit 2)."""
     from sim.config import ConfigError
@@ -320,6 +327,16 @@ class SALibSweeper(LaunchingSweeper):
                 typed = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), task))
             except Exception:  # an unknown or mistyped key: each run reports it
                 continue
+            policy = _policy_of(overrides, design)
+            if policy is not None:  # a policy's levers must be valid whatever the world
+                try:
+                    from sim.compose import validate_run
+
+                    validate_run(typed)
+                except ConfigError as err:
+                    if err.key in design["policies"][policy]:
+                        key = f"hydra.sweeper.policies.{policy}.{err.key}"
+                        raise ConfigError(key, err.value, err.allowed) from None
             bad = check_rows(typed, design)
             if bad:
                 row, err = bad[0]
