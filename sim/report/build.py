@@ -19,6 +19,7 @@ from sim.report.collect import (
     ReportError,
     collect_runs,
     collect_timeseries,
+    final_column,
     group_keys,
     sweep_info,
     swept_keys,
@@ -80,7 +81,7 @@ def default_metric(runs: pd.DataFrame) -> str | None:
 
 def _column(name: str, runs: pd.DataFrame, what: str) -> str:
     """A runs-table column by name; ``trust_mean`` is short for ``final_trust_mean``."""
-    if name not in runs.columns and f"final_{name}" in runs.columns:
+    if name not in runs.columns and final_column(runs, name) is not None:
         return f"final_{name}"
     finals = [c for c in runs.columns if c.startswith(("final_", "agg_"))]
     _check([name], finals if what == "final indicator" else list(runs.columns), what)

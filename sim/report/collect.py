@@ -289,6 +289,18 @@ def group_keys(runs: pd.DataFrame) -> list[str]:
     return [k for k in swept_keys(runs) if k not in REPLICATE_KEYS]
 
 
+def final_column(runs: pd.DataFrame, name: str) -> str | None:
+    """The runs-table column ``name`` means: itself, or ``final_NAME`` (None: neither)."""
+    if name in runs.columns:
+        return name
+    return f"final_{name}" if f"final_{name}" in runs.columns else None
+
+
+def final_names(runs: pd.DataFrame) -> list[str]:
+    """The final indicators of a runs table, by their short names (``trust_mean``)."""
+    return [c.removeprefix("final_") for c in runs.columns if c.startswith("final_")]
+
+
 def without_levers(runs: pd.DataFrame, keys: Sequence[str]) -> list[str]:
     """``keys`` less those a deep-uncertainty design's ``policy`` fixes (its levers).
 

@@ -31,7 +31,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.report.collect import REPLICATE_KEYS, ReportError, swept_keys, without_levers
+from sim.report.collect import (
+    REPLICATE_KEYS,
+    ReportError,
+    final_column,
+    final_names,
+    swept_keys,
+    without_levers,
+)
 
 MIN_COVERAGE = 0.5  # the chosen PRIM box keeps at least this share of the cases of interest
 MASS_MIN = 0.05  # smallest share of runs in a box (PRIM) or a leaf (CART)
@@ -74,12 +81,11 @@ def condition(expression: str, runs: pd.DataFrame) -> np.ndarray:
         raise ReportError(f"--discover {expression!r}: not {CONDITION_HELP}") from None
 
     def column(name: str) -> np.ndarray:
-        found = name if name in runs.columns else f"final_{name}"
-        if found not in runs.columns:
-            finals = [c.removeprefix("final_") for c in runs.columns if c.startswith("final_")]
+        found = final_column(runs, name)
+        if found is None:
             raise ReportError(
                 f"--discover {expression!r}: unknown name {name}; available: "
-                + ", ".join(finals + swept_keys(runs))
+                + ", ".join(final_names(runs) + swept_keys(runs))
             )
         return pd.to_numeric(runs[found], errors="coerce").to_numpy(dtype=float)
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.report.collect import ReportError
+from sim.report.collect import ReportError, final_column, final_names
 from sim.report.discovery import condition
 
 # Outcomes compared by default, and which way is better.
@@ -57,10 +57,10 @@ def parse_outcomes(items: list[str] | None, runs: pd.DataFrame) -> list[tuple[st
         direction = direction or "max"
         if direction not in DIRECTIONS:
             raise ReportError(f"--robust {item}: the direction must be max or min")
-        column = name if name in runs.columns else f"final_{name}"
-        if column not in runs.columns:
-            finals = [c.removeprefix("final_") for c in runs.columns if c.startswith("final_")]
-            raise ReportError(f"--robust {item}: unknown outcome; available: {', '.join(finals)}")
+        column = final_column(runs, name)
+        if column is None:
+            available = ", ".join(final_names(runs))
+            raise ReportError(f"--robust {item}: unknown outcome; available: {available}")
         found.append((column, direction))
     return found
 
