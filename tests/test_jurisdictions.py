@@ -4,6 +4,7 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim import jurisdictions
@@ -34,6 +35,19 @@ def _world(tmp_path: Path, text: str, *overrides: str, seed: int = 0) -> TrustMo
     path.write_text(text)
     cfg = compose_config(["population.n_users=2000", "ticks=60", f"seed={seed}", *overrides])
     return TrustModel(validate_run(dataclasses.replace(cfg, scenario=_scenario_node(path))))
+
+
+def _run_world(tmp_path: Path, text: str, *overrides: str, seed: int = 0) -> TrustModel:
+    """:func:`_world`, run to its end."""
+    model = _world(tmp_path, text, *overrides, seed=seed)
+    model.run()
+    return model
+
+
+def _at_end(model: TrustModel, jurisdiction: str) -> pd.Series:
+    """``jurisdiction``'s row of the jurisdictions table at the run's last tick."""
+    table = model.jurisdiction_table()
+    return table[(table.tick == model.tick) & (table.jurisdiction == jurisdiction)].iloc[0]
 
 
 def test_one_declared_jurisdiction_is_the_model_without_jurisdictions(tmp_path):
@@ -77,8 +91,7 @@ def test_shares_are_met_and_the_tables_add_up(tmp_path):
 
 
 def test_each_regulator_supervises_only_its_own_licensees(tmp_path):
-    model = _world(tmp_path, TWO.format(service="passport"), "ticks=80")
-    model.run()
+    model = _run_world(tmp_path, TWO.format(service="passport"), "ticks=80")
     actions = [e for e in model.event_log if "regulator" in e]
     assert {e["type"] for e in actions} >= {"penalty"}
     for event in actions:
@@ -90,8 +103,7 @@ def test_each_regulator_supervises_only_its_own_licensees(tmp_path):
 def test_home_only_keeps_residents_at_home_and_passports_let_them_cross(tmp_path):
     crossed = {}
     for service in ("home_only", "passport"):
-        model = _world(tmp_path, TWO.format(service=service), "ticks=30")
-        model.run()
+        model = _run_world(tmp_path, TWO.format(service=service), "ticks=30")
         pop, licence = model.population, model.market.jurisdiction
         held = pop.platform >= 0
         abroad = held & (licence[np.where(held, pop.platform, 0)] != pop.jurisdiction[:, None])
@@ -103,14 +115,13 @@ def test_home_only_keeps_residents_at_home_and_passports_let_them_cross(tmp_path
 def test_a_strict_regulator_has_fewer_violations_than_a_lax_one_over_seeds(tmp_path):
     gaps = []
     for seed in range(5):
-        model = _world(
+        model = _run_world(
             tmp_path,
             TWO.format(service="home_only"),
             "platforms.violation_temptation=0.3",
             "ticks=120",
             seed=seed,
         )
-        model.run()
         rate = model.jurisdiction_table().groupby("jurisdiction").violation_rate.mean()
         gaps.append(rate["lax"] - rate["strict"])
     assert min(gaps) > 0.02, gaps
@@ -173,8 +184,6 @@ def test_a_run_writes_its_jurisdictions_table(tmp_path):
     import subprocess
     import sys
 
-    import pandas as pd
-
     (tmp_path / "two.yaml").write_text(TWO.format(service="home_only"))
     env = {**os.environ, "TRUSTSIM_SCENARIO_PATH": str(tmp_path)}
     result = subprocess.run(
@@ -215,15 +224,13 @@ def test_no_platform_moves_when_the_rules_are_the_same(tmp_path):
     same = TWO.format(service="passport").replace("regime: laissez_faire", "regime: rules_based")
     same = same.replace("regulator: {penalty: 0.05, inspection_rate: 0.2}", "regulator: {}")
     text = same + "  relocation_rate: 1.0\n  relocation_cost: 0.0\n"
-    model = _world(tmp_path, text, *ARBITRAGE)
-    model.run()
+    model = _run_world(tmp_path, text, *ARBITRAGE)
     assert _moves(model) == []
 
 
 def test_a_move_that_does_not_pay_for_itself_is_not_made(tmp_path):
     text = TWO.format(service="passport") + "  relocation_rate: 1.0\n  relocation_cost: 1000.0\n"
-    model = _world(tmp_path, text, *ARBITRAGE)
-    model.run()
+    model = _run_world(tmp_path, text, *ARBITRAGE)
     assert _moves(model) == []
 
 
@@ -271,14 +278,11 @@ def test_sharing_early_warnings_lowers_losses_from_cross_border_frauds(tmp_path)
     losses = {0.0: 0.0, 1.0: 0.0}
     for seed in range(6):
         for share in losses:
-            model = _world(
+            model = _run_world(
                 tmp_path, text.replace("SHARE", str(share)), "platforms.fraud_share=0.3",
                 "platforms.fraud_drawdown=0.03", "ticks=120", seed=seed,
             )  # fmt: skip
-            model.run()
-            table = model.jurisdiction_table()
-            last = table[(table.tick == model.tick) & (table.jurisdiction == "strict")]
-            losses[share] += float(last.user_losses_cum.iloc[0])
+            losses[share] += float(_at_end(model, "strict").user_losses_cum)
             flags = [e for e in model.event_log if e["type"] == "shared_flag"]
             assert all(e["origin"] == 0 and e["destination"] == 1 for e in flags)
             if share == 0.0:
@@ -379,8 +383,7 @@ def test_the_report_draws_jurisdictions_side_by_side(tmp_path):
 
 def test_the_platform_table_says_where_each_is_licensed_with_several(tmp_path):
     text = TWO.format(service="passport") + "  relocation_rate: 0.3\n  relocation_cost: 0.01\n"
-    model = _world(tmp_path, text, *ARBITRAGE)
-    model.run()
+    model = _run_world(tmp_path, text, *ARBITRAGE)
     table = model.platform_table()
     assert _moves(model)
     for move in _moves(model):
@@ -395,11 +398,10 @@ def test_joint_inspections_cut_violations_at_the_lax_regulators_licensees(tmp_pa
     for seed in range(3):
         rate, joint_finds = {}, {}
         for joint in (0.0, 0.3):
-            model = _world(
+            model = _run_world(
                 tmp_path, text.replace("JOINT", str(joint)), "platforms.violation_temptation=0.3",
                 "platforms.fraud_share=0.2", "ticks=120", seed=seed,
             )  # fmt: skip
-            model.run()
             table = model.jurisdiction_table()
             rate[joint] = table[table.jurisdiction == "lax"].violation_rate.mean()
             joint_finds[joint] = [e for e in model.event_log if e.get("by") == "joint_inspection"]
